@@ -85,6 +85,9 @@ type Request struct {
 	// that the bot updates as the machine changes.
 	MessageChannelID string `json:"messageChannelId,omitempty"`
 	MessageTS        string `json:"messageTs,omitempty"`
+	// WarningTS locates, in MessageChannelID, the latest reconciliation
+	// warning, whose Retry button is removed once someone presses it.
+	WarningTS string `json:"warningTs,omitempty"`
 }
 
 // AuditEntry records one change to a request: who made it, what it was,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -21,6 +22,7 @@ func (b *ByteCount) UnmarshalJSON(data []byte) error {
 		*b = 0
 		return nil
 	}
+
 	text := string(data)
 	if len(data) > 0 && data[0] == '"' {
 		if err := json.Unmarshal(data, &text); err != nil {
@@ -31,9 +33,19 @@ func (b *ByteCount) UnmarshalJSON(data []byte) error {
 		*b = 0
 		return nil
 	}
+
+	// Integers go through ParseInt because a float64 loses precision
+	// above 2^53 bytes.
+	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+		*b = ByteCount(n)
+		return nil
+	}
 	n, err := strconv.ParseFloat(text, 64)
 	if err != nil {
 		return fmt.Errorf("decode byte count %q: %w", text, err)
+	}
+	if n < math.MinInt64 || n >= math.MaxInt64 || math.IsNaN(n) {
+		return fmt.Errorf("decode byte count %q: out of the int64 range", text)
 	}
 	*b = ByteCount(n)
 	return nil
@@ -53,7 +65,9 @@ func (b ByteCount) String() string {
 	value := float64(b)
 	suffixes := []string{"KiB", "MiB", "GiB", "TiB", "PiB"}
 	i := -1
-	for value >= unit && i < len(suffixes)-1 {
+	// Compare the value as it will print, so that 1048575 bytes is "1 MiB"
+	// and not "1024 KiB".
+	for math.Round(value*10)/10 >= unit && i < len(suffixes)-1 {
 		value /= unit
 		i++
 	}
@@ -64,7 +78,8 @@ func (b ByteCount) String() string {
 
 // LooseString is a string field whose JSON type varies between Core API
 // responses: it decodes a string, a number or a bool as its text, and null
-// as "".
+// as "". An object or array is kept as its JSON text rather than failing
+// the whole response.
 type LooseString string
 
 // UnmarshalJSON decodes a string, number, bool or null.

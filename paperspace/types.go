@@ -138,25 +138,33 @@ type MachineFilter struct {
 	Skip int
 }
 
-// TemplateFilter selects templates in GET /templates/getTemplates.
+// TemplateFilter selects templates in GET /templates/getTemplates. Empty
+// fields are not sent; the Core API matches the others exactly.
 type TemplateFilter struct {
 	ID     string
+	Name   string
 	Label  string
 	OS     string
 	TeamID string
+	UserID string
 	Region string
 }
 
-// UserFilter selects users in GET /users/getUsers.
+// UserFilter selects users in GET /users/getUsers. Empty fields are not
+// sent; the Core API matches the others exactly.
 type UserFilter struct {
-	ID     string
-	Email  string
-	TeamID string
+	ID        string
+	Email     string
+	Firstname string
+	Lastname  string
+	TeamID    string
 }
 
-// NetworkFilter selects networks in GET /networks/getNetworks.
+// NetworkFilter selects networks in GET /networks/getNetworks. Empty
+// fields are not sent; the Core API matches the others exactly.
 type NetworkFilter struct {
 	ID     string
+	Name   string
 	Region string
 	TeamID string
 }

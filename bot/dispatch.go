@@ -1,0 +1,140 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"runtime/debug"
+	"time"
+)
+
+// Interaction payload types whose acknowledgement carries the response.
+const (
+	interactionViewSubmission  = "view_submission"
+	interactionBlockSuggestion = "block_suggestion"
+)
+
+// receive handles one envelope from connection c: it drops a redelivery,
+// acknowledges at once unless the handler must compute the response, and
+// starts the handler on its own goroutine.
+func (b *Bot) receive(ctx context.Context, c *conn, env *Envelope) {
+	received := time.Now()
+	if env.EnvelopeID == "" {
+		b.log.Warn().Int("connection", c.id).Str("envelope_type", env.Type).Msg("envelope without envelope_id ignored")
+		return
+	}
+	isNew, previousAck := b.seen.add(env.EnvelopeID, received)
+	if b.cfg.Observer != nil {
+		b.cfg.Observer.EnvelopeReceived(env.Type, !isNew)
+	}
+	if !isNew {
+		// Slack sends an envelope again when it missed the ack. Acknowledge
+		// it again, with the same payload, and do not act on it twice. When
+		// the first ack is still being computed, it will answer both.
+		if previousAck != nil {
+			b.writeFrame(c, previousAck, env.EnvelopeID)
+		}
+		b.log.Info().Str("envelope_id", env.EnvelopeID).Int("retry_attempt", env.RetryAttempt).
+			Str("retry_reason", env.RetryReason).Msg("redelivered envelope acknowledged again, not handled twice")
+		return
+	}
+
+	interaction := env.InteractionType()
+	needsResponse := interaction == interactionViewSubmission || interaction == interactionBlockSuggestion
+	if !needsResponse {
+		b.sendAck(c, env, nil, received)
+	}
+
+	b.work.Add(1)
+	go func() {
+		defer b.work.Done()
+		defer func() {
+			if p := recover(); p != nil {
+				b.log.Error().Str("envelope_id", env.EnvelopeID).Str("envelope_type", env.Type).
+					Interface("panic", p).Bytes("stack", debug.Stack()).Msg("handler panicked")
+			}
+		}()
+		if !needsResponse {
+			if b.claim(ctx, env) {
+				b.cfg.Handler.Handle(ctx, env, nil)
+			}
+			return
+		}
+		acked := false
+		ack := func(payload any) bool {
+			if acked {
+				return false
+			}
+			acked = true
+			b.sendAck(c, env, payload, received)
+			if interaction == interactionBlockSuggestion {
+				return true
+			}
+			return b.claim(ctx, env)
+		}
+		b.cfg.Handler.Handle(ctx, env, ack)
+		if !acked {
+			b.sendAck(c, env, nil, received)
+		}
+	}()
+}
+
+// claim asks the Claim function whether this process may act on env. When
+// the claim cannot be checked, the bot acts: the store refuses a second
+// request for one submission anyway.
+func (b *Bot) claim(ctx context.Context, env *Envelope) bool {
+	if b.cfg.Claim == nil {
+		return true
+	}
+	claimCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ok, err := b.cfg.Claim(claimCtx, env.EnvelopeID)
+	if err != nil {
+		b.log.Warn().Err(err).Str("envelope_id", env.EnvelopeID).Msg("envelope claim failed; handling it anyway")
+		return true
+	}
+	if !ok {
+		b.log.Info().Str("envelope_id", env.EnvelopeID).Int("retry_attempt", env.RetryAttempt).
+			Msg("envelope claimed by another instance; not handled here")
+	}
+	return ok
+}
+
+// sendAck acknowledges env on connection c, or on the active connection
+// when c has closed.
+func (b *Bot) sendAck(c *conn, env *Envelope, payload any, received time.Time) {
+	frame, err := json.Marshal(ackMessage{EnvelopeID: env.EnvelopeID, Payload: payload})
+	if err == nil && len(frame) > MaxAckPayloadBytes {
+		b.log.Error().Str("envelope_id", env.EnvelopeID).Int("bytes", len(frame)).
+			Msg("acknowledgement payload too large for Slack; sending an empty acknowledgement")
+		frame, err = json.Marshal(ackMessage{EnvelopeID: env.EnvelopeID})
+	}
+	if err != nil {
+		b.log.Error().Err(err).Str("envelope_id", env.EnvelopeID).Msg("encode acknowledgement")
+		return
+	}
+	b.seen.setAck(env.EnvelopeID, frame)
+	if b.writeFrame(c, frame, env.EnvelopeID) && b.cfg.Observer != nil {
+		b.cfg.Observer.Acked(env.Type, time.Since(received))
+	}
+}
+
+// writeFrame writes frame on c, falling back to the active connection. It
+// reports whether a write succeeded. When none does, Slack delivers the
+// envelope again and the redelivery is acknowledged from the cache.
+func (b *Bot) writeFrame(c *conn, frame []byte, envelopeID string) bool {
+	if c.alive() {
+		if err := c.write(frame); err == nil {
+			return true
+		}
+	}
+	b.mu.Lock()
+	active := b.active
+	b.mu.Unlock()
+	if active != nil && active != c && active.alive() {
+		if err := active.write(frame); err == nil {
+			return true
+		}
+	}
+	b.log.Warn().Str("envelope_id", envelopeID).Msg("acknowledgement not sent: no open connection; Slack will deliver the envelope again")
+	return false
+}

@@ -1,0 +1,68 @@
+// Command paperspace-bot runs the Slack bot that creates Paperspace
+// machines. Settings come from environment variables (see README.md).
+//
+//	paperspace-bot        run the bot until SIGINT or SIGTERM
+//	paperspace-bot check  check the settings, tokens, API key and store
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/paperspace-bot/paperspace-bot/app"
+	"github.com/paperspace-bot/paperspace-bot/config"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	command := "run"
+	if len(args) > 0 {
+		command = args[0]
+	}
+	switch command {
+	case "run":
+	case "check":
+		// TODO: the check subcommand.
+	case "-h", "--help", "help":
+		fmt.Println("usage: paperspace-bot [check]\n\nSettings come from environment variables; see README.md.")
+		return 0
+	default:
+		fmt.Fprintf(os.Stderr, "paperspace-bot: unknown command %q; run it with no argument, or with check\n", command)
+		return 2
+	}
+
+	settings, err := config.Load()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "paperspace-bot: %v\n", err)
+		return 2
+	}
+	log := newLogger(settings)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := app.Run(ctx, settings, log); err != nil {
+		log.Error().Err(err).Msg("paperspace-bot stopped with an error")
+		return 1
+	}
+	return 0
+}
+
+func newLogger(s config.Settings) zerolog.Logger {
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	var log zerolog.Logger
+	if s.LogFormat == "console" {
+		log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly})
+	} else {
+		log = zerolog.New(os.Stderr)
+	}
+	return log.Level(s.Level()).With().Timestamp().Logger()
+}

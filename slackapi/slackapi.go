@@ -1,0 +1,134 @@
+// Package slackapi builds the slack-go client for Slack's Web API, with an
+// HTTP transport that honours Slack's rate limits: a 429 answer is waited
+// out for its Retry-After and the call is sent again, up to a bound.
+package slackapi
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+)
+
+// Options configure New.
+type Options struct {
+	Log zerolog.Logger
+	// MaxRateLimitRetries bounds how often one call is sent again after a
+	// 429; 5 when zero.
+	MaxRateLimitRetries int
+	// MaxRetryAfter caps one wait; 60s when zero.
+	MaxRetryAfter time.Duration
+	// OnRateLimited, when set, is called before each wait, for metrics.
+	OnRateLimited func(method string, wait time.Duration)
+}
+
+// New returns a Web API client for apiURL (which ends with a slash) that
+// sends botToken, and appToken for apps.connections.open.
+func New(botToken, appToken, apiURL string, opts Options) *slack.Client {
+	return slack.New(botToken,
+		slack.OptionAppLevelToken(appToken),
+		slack.OptionAPIURL(apiURL),
+		slack.OptionHTTPClient(NewHTTPClient(opts)),
+	)
+}
+
+// NewHTTPClient returns the HTTP client that New uses. It keeps enough idle
+// connections for many calls in flight and retries 429 answers.
+func NewHTTPClient(opts Options) *http.Client {
+	if opts.MaxRateLimitRetries <= 0 {
+		opts.MaxRateLimitRetries = 5
+	}
+	if opts.MaxRetryAfter <= 0 {
+		opts.MaxRetryAfter = time.Minute
+	}
+	base := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          200,
+		MaxIdleConnsPerHost:   100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{
+		Timeout:   60 * time.Second,
+		Transport: &RateLimitTransport{Base: base, Options: opts},
+	}
+}
+
+// RateLimitTransport sends a request again after a 429 answer, once the
+// Retry-After it was given has passed (1 second when absent), up to
+// Options.MaxRateLimitRetries times. A request whose body cannot be
+// replayed is not retried. Waits end early when the request's context is
+// done.
+type RateLimitTransport struct {
+	Base    http.RoundTripper
+	Options Options
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	method := path.Base(req.URL.Path)
+	for attempt := 0; ; attempt++ {
+		resp, err := t.Base.RoundTrip(req)
+		if err != nil || resp.StatusCode != http.StatusTooManyRequests || attempt >= t.Options.MaxRateLimitRetries {
+			if err == nil && resp.StatusCode == http.StatusTooManyRequests {
+				t.Options.Log.Warn().Str("method", method).Int("attempts", attempt+1).
+					Msg("slack rate limit: giving up after the retry bound")
+			}
+			return resp, err
+		}
+		if req.Body != nil && req.GetBody == nil {
+			return resp, nil
+		}
+		wait := retryAfter(resp.Header.Get("Retry-After"), t.Options.MaxRetryAfter)
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+
+		t.Options.Log.Info().Str("method", method).Dur("wait", wait).Int("attempt", attempt+1).
+			Msg("slack rate limit: waiting before sending again")
+		if t.Options.OnRateLimited != nil {
+			t.Options.OnRateLimited(method, wait)
+		}
+		if err := sleep(req.Context(), wait); err != nil {
+			return nil, err
+		}
+		next := req.Clone(req.Context())
+		if req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			next.Body = body
+		}
+		req = next
+	}
+}
+
+// retryAfter parses a Retry-After header in seconds; it falls back to one
+// second and caps the wait at limit.
+func retryAfter(header string, limit time.Duration) time.Duration {
+	wait := time.Second
+	if seconds, err := strconv.ParseFloat(header, 64); err == nil && seconds >= 0 {
+		wait = time.Duration(seconds * float64(time.Second))
+	}
+	return min(wait, limit)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
