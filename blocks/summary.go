@@ -71,10 +71,12 @@ func specOwner(spec paperspacebot.Spec) string {
 }
 
 // owner returns the Paperspace user the machine belongs to: the chosen
-// existing user, or the new user's email followed by userID when the
-// Paperspace id of that user is known.
+// existing user with its id, or the new user's email followed by userID
+// when the Paperspace id of that user is known.
 func owner(spec paperspacebot.Spec, userID string) string {
 	switch {
+	case spec.AssigneeLabel != "" && spec.AssigneeID != "":
+		return safe(spec.AssigneeLabel, nameRunes) + " " + code(spec.AssigneeID)
 	case spec.AssigneeLabel != "":
 		return safe(spec.AssigneeLabel, nameRunes)
 	case spec.AssigneeID != "":
