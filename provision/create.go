@@ -114,10 +114,7 @@ type attemptOptions struct {
 // runAttempt runs one create attempt for r, which is in the creating state
 // with this process holding its lease.
 func (s *Service) runAttempt(ctx context.Context, r *paperspacebot.Request, opts attemptOptions) {
-	if !s.claimLocal(r.ID) {
-		return
-	}
-	defer s.releaseLocal(r.ID)
+	defer s.track(r.ID)()
 	s.creates.Add(1)
 	defer s.creates.Done()
 	// The lease is held until the attempt ends, lookups included.

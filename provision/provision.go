@@ -78,9 +78,12 @@ type Service struct {
 	stopWatches context.CancelFunc
 
 	mu sync.Mutex
-	// active holds the ids of requests this process is working on, so the
-	// sweep does not take over its own work.
-	active map[string]bool
+	// active counts, per request id, the attempts and lookups this process
+	// runs, so that the sweep never takes over its own work.
+	active map[string]int
+	// watching holds the ids of requests whose machine this process
+	// follows, so that a machine has one watch.
+	watching map[string]bool
 }
 
 // New returns a Service. Call Run to start the background sweep.
@@ -98,7 +101,8 @@ func New(cfg Config) *Service {
 		now:         cfg.Now,
 		watchCtx:    watchCtx,
 		stopWatches: stop,
-		active:      make(map[string]bool),
+		active:      make(map[string]int),
+		watching:    make(map[string]bool),
 	}
 }
 
@@ -126,22 +130,43 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	}
 }
 
-// claimLocal marks id as worked on by this process; it returns false when
-// it already is.
-func (s *Service) claimLocal(id string) bool {
+// track marks request id as worked on by this process until the returned
+// function is called.
+func (s *Service) track(id string) (untrack func()) {
+	s.mu.Lock()
+	s.active[id]++
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.active[id]--; s.active[id] <= 0 {
+			delete(s.active, id)
+		}
+	}
+}
+
+func (s *Service) isActive(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.active[id] {
+	return s.active[id] > 0 || s.watching[id]
+}
+
+// claimWatch marks id as followed by this process; it returns false when
+// it already is.
+func (s *Service) claimWatch(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.watching[id] {
 		return false
 	}
-	s.active[id] = true
+	s.watching[id] = true
 	return true
 }
 
-func (s *Service) releaseLocal(id string) {
+func (s *Service) releaseWatch(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.active, id)
+	delete(s.watching, id)
 }
 
 // destination returns where a request's results go.

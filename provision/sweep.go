@@ -16,9 +16,11 @@ var errStoppedDuringCreate = errors.New("the bot stopped while the create call w
 
 // Run sweeps for work that a stopped process left behind, at once and then
 // every few seconds, until ctx is done: create attempts whose lease lapsed
-// are reconciled, and watches whose lease lapsed are resumed.
+// are reconciled, and watches whose lease lapsed are resumed. The first
+// sweep also takes over, without waiting for the lease, the work that an
+// earlier process with this InstanceID left: that process has stopped.
 func (s *Service) Run(ctx context.Context) {
-	s.Sweep(ctx)
+	s.sweep(ctx, true)
 	ticker := time.NewTicker(sweepInterval)
 	defer ticker.Stop()
 	for {
@@ -26,30 +28,32 @@ func (s *Service) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-			s.Sweep(ctx)
+			s.sweep(ctx, false)
 		}
 	}
 }
 
-// Sweep reconciles lapsed create attempts and resumes lapsed watches once.
-func (s *Service) Sweep(ctx context.Context) {
+// sweep reconciles lapsed create attempts and resumes lapsed watches once.
+func (s *Service) sweep(ctx context.Context, startup bool) {
 	now := s.now()
-	stale, err := s.cfg.Store.ListRequests(ctx, store.Filter{
-		States:      []paperspacebot.State{paperspacebot.StateCreating, paperspacebot.StateCreated},
-		LeaseBefore: now,
-	})
+	filter := store.Filter{States: []paperspacebot.State{paperspacebot.StateCreating, paperspacebot.StateCreated}}
+	if !startup {
+		filter.LeaseBefore = now
+	}
+	candidates, err := s.cfg.Store.ListRequests(ctx, filter)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error().Err(err).Msg("sweep: list requests with lapsed leases")
 		}
 		return
 	}
-	for _, r := range stale {
-		if !s.claimLocal(r.ID) {
+	for _, r := range candidates {
+		lapsed := r.LeaseUntil.Before(now)
+		mine := startup && r.Owner == s.cfg.InstanceID
+		if (!lapsed && !mine) || s.isActive(r.ID) {
 			continue
 		}
-		taken, err := s.takeOver(ctx, r.ID)
-		s.releaseLocal(r.ID)
+		taken, err := s.takeOver(ctx, r.ID, mine)
 		if err != nil {
 			if !errors.Is(err, errLeaseHeld) {
 				s.log.Warn().Err(err).Str("request_id", r.ID).Msg("sweep: take over request")
@@ -61,12 +65,10 @@ func (s *Service) Sweep(ctx context.Context) {
 			s.log.Info().Str("request_id", taken.ID).Str("previous_owner", r.Owner).
 				Msg("sweep: reconciling a create attempt left by a stopped process")
 			s.creates.Add(1)
+			untrack := s.track(taken.ID)
 			go func() {
 				defer s.creates.Done()
-				if !s.claimLocal(taken.ID) {
-					return
-				}
-				defer s.releaseLocal(taken.ID)
+				defer untrack()
 				stopLease := s.holdLease(taken.ID)
 				defer stopLease()
 				s.reconcile(ctx, taken, taken.AttemptStartedAt, "", errStoppedDuringCreate)
@@ -78,16 +80,17 @@ func (s *Service) Sweep(ctx context.Context) {
 	}
 }
 
-// takeOver makes this process the owner of request id when its lease has
-// lapsed, in one conditional update.
-func (s *Service) takeOver(ctx context.Context, id string) (*paperspacebot.Request, error) {
+// takeOver makes this process the owner of request id, in one conditional
+// update, when its lease has lapsed or, with ownLeftover, when an earlier
+// process with this InstanceID held it.
+func (s *Service) takeOver(ctx context.Context, id string, ownLeftover bool) (*paperspacebot.Request, error) {
 	now := s.now()
 	return s.cfg.Store.Update(ctx, id, &store.Audit{Actor: "system", Action: "take_over", Outcome: "lease lapsed; taken over by " + s.cfg.InstanceID},
 		func(r *paperspacebot.Request) error {
 			if r.State != paperspacebot.StateCreating && r.State != paperspacebot.StateCreated {
 				return errLeaseHeld
 			}
-			if r.LeaseUntil.After(now) {
+			if r.LeaseUntil.After(now) && !(ownLeftover && r.Owner == s.cfg.InstanceID) {
 				return errLeaseHeld
 			}
 			r.Owner = s.cfg.InstanceID

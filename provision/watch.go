@@ -17,13 +17,13 @@ func (s *Service) startWatch(r *paperspacebot.Request) {
 	if r.Machine == nil || r.Machine.ID == "" {
 		return
 	}
-	if !s.claimLocal("watch:" + r.ID) {
+	if !s.claimWatch(r.ID) {
 		return
 	}
 	s.watches.Add(1)
 	go func() {
 		defer s.watches.Done()
-		defer s.releaseLocal("watch:" + r.ID)
+		defer s.releaseWatch(r.ID)
 		s.watch(s.watchCtx, r)
 	}()
 }
