@@ -114,6 +114,7 @@ func RequestOutcomeDM(r *paperspacebot.Request) Message {
 			text += ". They gave no reason."
 		} else {
 			text += ": " + quote(r.DenyReason)
+			fallback = plainSubject + " was denied: " + quote(r.DenyReason)
 		}
 	case paperspacebot.StateExpired:
 		text = ":hourglass: " + subject + " expired because no admin decided in time. Submit a new request if you still need the machine."

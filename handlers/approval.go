@@ -220,8 +220,12 @@ func (h *Handler) announceDecision(ctx context.Context, r *paperspacebot.Request
 
 // ExpireRequests moves every pending request past its expiry to expired,
 // updates its message and tells the requester. It runs until ctx is done,
-// every interval.
+// every interval, or more often when RequestExpiry is short, so that a
+// request never outlives its expiry by more than a tenth of it.
 func (h *Handler) ExpireRequests(ctx context.Context, interval time.Duration) {
+	if h.cfg.RequestExpiry > 0 {
+		interval = min(interval, max(h.cfg.RequestExpiry/10, 100*time.Millisecond))
+	}
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
