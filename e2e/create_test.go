@@ -323,3 +323,31 @@ func (w *world) waitEphemeral(user string, contains ...string) fakeslack.Message
 	}
 	return msg
 }
+
+func TestDryRunSkipsCreate(t *testing.T) {
+	w := newWorld(t)
+	w.env["DRY_RUN"] = "true"
+	w.start()
+
+	viewID, _ := w.openForm(adminID, "")
+	w.submit(adminID, viewID, formValues(nil))
+	w.waitMessage(channelID, "gpu-box-1", "Dry run")
+	if n := len(w.createBodies()); n != 0 {
+		t.Errorf("create calls = %d, want 0 with DRY_RUN", n)
+	}
+}
+
+func TestHelpAndUnknownSubcommand(t *testing.T) {
+	w := newWorld(t)
+	w.start()
+
+	w.send(w.slack.SlashCommand(fakeslack.SlashCommandArgs{UserID: memberID, ChannelID: channelID, Command: "/paperspace", Text: "help"}))
+	help := w.waitEphemeral(memberID, "create", "status", "templates")
+	for _, sub := range []string{"requests", "list", "help"} {
+		if !strings.Contains(help.Text+string(help.Blocks), sub) {
+			t.Errorf("help does not mention %q", sub)
+		}
+	}
+	w.send(w.slack.SlashCommand(fakeslack.SlashCommandArgs{UserID: memberID, ChannelID: channelID, Command: "/paperspace", Text: "destroy everything"}))
+	w.waitEphemeral(memberID, "Unknown subcommand", "destroy", "create")
+}
