@@ -54,7 +54,11 @@ func (b *Bot) receive(ctx context.Context, c *conn, env *Envelope) {
 			}
 		}()
 		if !needsResponse {
-			if b.claim(ctx, env) {
+			// Slash commands are not claimed across processes: a duplicate
+			// delivery finds its trigger id used already, and the handler
+			// stays silent on exchanged_trigger_id. That keeps a store write
+			// off the path to views.open.
+			if env.Type != TypeInteractive || b.claim(ctx, env) {
 				b.cfg.Handler.Handle(ctx, env, nil)
 			}
 			return
@@ -78,9 +82,9 @@ func (b *Bot) receive(ctx context.Context, c *conn, env *Envelope) {
 	}()
 }
 
-// claim asks the Claim function whether this process may act on env. When
-// the claim cannot be checked, the bot acts: the store refuses a second
-// request for one submission anyway.
+// claim asks the Claim function whether this process may act on an
+// interactive envelope. When the claim cannot be checked, the bot acts:
+// the store refuses a second request for one submission anyway.
 func (b *Bot) claim(ctx context.Context, env *Envelope) bool {
 	if b.cfg.Claim == nil {
 		return true

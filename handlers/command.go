@@ -124,7 +124,12 @@ func (h *Handler) openFailed(ctx context.Context, dest chat.Destination, err err
 	var slackErr slack.SlackErrorResponse
 	if errors.As(err, &slackErr) {
 		switch slackErr.Err {
-		case "expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id":
+		case "exchanged_trigger_id":
+			// Another delivery of the same command, here or on another
+			// replica, opened the form already.
+			h.log.Info().Str("user_id", dest.UserID).Msg("views.open: trigger already used by another delivery; nothing to do")
+			return
+		case "expired_trigger_id", "invalid_trigger_id":
 			h.log.Warn().Err(err).Str("user_id", dest.UserID).Str("channel_id", dest.ChannelID).
 				Msg("views.open: trigger expired before the form opened")
 			h.cfg.Observer.HandlerError("expired_trigger")
