@@ -259,7 +259,7 @@ func (h *Handler) submitDeny(ctx context.Context, cb *slack.InteractionCallback,
 		ack(slack.NewUpdateViewSubmissionResponse(ptr(blocks.NoticeModal("Deny request", ":warning: This form is out of date. Press Deny on the request again."))))
 		return
 	}
-	reason := formValues{state: cb.View.State}.text(blocks.BlockDenyReason)
+	reason := denyReason(cb.View.State)
 	switch n := utf8.RuneCountInString(reason); {
 	case n == 0:
 		ack(slack.NewErrorsViewSubmissionResponse(map[string]string{blocks.BlockDenyReason: "Give a reason: the requester gets it by DM."}))
@@ -291,6 +291,22 @@ func (h *Handler) submitDeny(ctx context.Context, cb *slack.InteractionCallback,
 	h.log.Info().Str("request_id", r.ID).Str("user_id", user).Msg("request denied")
 	h.cfg.Observer.Decision("denied")
 	h.announceDecision(ctx, r)
+}
+
+// denyReason reads the reason from the deny modal: its deny_reason input,
+// or else the only text in the view's state, so that a client that names
+// the input differently still gets its reason through.
+func denyReason(state *slack.ViewState) string {
+	f := formValues{state: state}
+	if reason := f.text(blocks.BlockDenyReason); reason != "" || state == nil {
+		return reason
+	}
+	for blockID := range state.Values {
+		if text := f.text(blockID); text != "" {
+			return text
+		}
+	}
+	return ""
 }
 
 func ptr[T any](v T) *T { return &v }
