@@ -35,8 +35,8 @@ func (h *Handler) action(ctx context.Context, cb *slack.InteractionCallback) {
 	}
 }
 
-// requireAdmin checks that the clicker is an admin; a member is told that
-// only admins may do what and nothing changes.
+// requireAdmin checks that the clicker is an admin. A member gets an
+// ephemeral message that only admins may do what, and nothing changes.
 func (h *Handler) requireAdmin(ctx context.Context, dest chat.Destination, what string) bool {
 	admin, err := h.cfg.Authz.IsAdmin(ctx, dest.UserID)
 	if err == nil && admin {
@@ -47,13 +47,14 @@ func (h *Handler) requireAdmin(ctx context.Context, dest chat.Destination, what 
 		h.tellError(ctx, dest, "Could not check your admin status with Slack, so nothing was changed. Try again in a minute.")
 		return false
 	}
-	h.log.Warn().Str("user_id", dest.UserID).Str("action", what).Msg("button refused: not an admin")
+	h.log.Warn().Str("user_id", dest.UserID).Str("action", what).Msg("button rejected: not an admin")
 	h.tellError(ctx, dest, fmt.Sprintf("Only team admins can %s. Nothing was changed.", what))
 	return false
 }
 
 // pendingRequest loads a request for a decision. When it is gone or no
-// longer pending, the clicker is told who decided it, and ok is false.
+// longer pending, the clicker gets an ephemeral message naming who decided
+// it, and ok is false.
 func (h *Handler) pendingRequest(ctx context.Context, dest chat.Destination, id string) (*paperspacebot.Request, bool) {
 	r, err := h.cfg.Store.GetRequest(ctx, id)
 	switch {
@@ -137,7 +138,7 @@ func (h *Handler) assignToRequester(ctx context.Context, r *paperspacebot.Reques
 	return spec, ""
 }
 
-// clickDeny opens the modal that asks for the reason of a denial.
+// clickDeny opens the modal for the reason of a denial.
 func (h *Handler) clickDeny(ctx context.Context, cb *slack.InteractionCallback, dest chat.Destination, id string) {
 	if !h.requireAdmin(ctx, dest, "deny requests") {
 		return
@@ -191,8 +192,8 @@ func (h *Handler) approve(ctx context.Context, cb *slack.InteractionCallback, sp
 	}
 }
 
-// decisionFailed tells an admin why a decision did not take: usually that
-// someone else decided first.
+// decisionFailed shows an admin why a decision did not take effect,
+// usually because someone else decided first.
 func (h *Handler) decisionFailed(ctx context.Context, dest chat.Destination, id string, err error) {
 	var conflict *store.ConflictError
 	if errors.As(err, &conflict) {
@@ -219,7 +220,7 @@ func (h *Handler) announceDecision(ctx context.Context, r *paperspacebot.Request
 }
 
 // ExpireRequests moves every pending request past its expiry to expired,
-// updates its message and tells the requester. It runs until ctx is done,
+// updates its message and sends the requester a DM. It runs until ctx is done,
 // every interval, or more often when RequestExpiry is short, so that a
 // request never outlives its expiry by more than a tenth of it.
 func (h *Handler) ExpireRequests(ctx context.Context, interval time.Duration) {

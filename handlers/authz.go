@@ -14,7 +14,7 @@ import (
 
 // Authorizer decides whether a Slack user is a team admin, the only kind
 // of user who may create machines and decide requests. A user is an admin
-// when any configured source says so: the ADMIN_USER_IDS list, membership
+// when any configured source makes them one: the ADMIN_USER_IDS list, membership
 // of an ADMIN_USERGROUP_IDS group, or, when workspace admins are included,
 // being a workspace admin or owner who is neither deactivated nor a guest.
 // Lookups are cached for at most CacheTTL. It fails closed: a source that
@@ -103,8 +103,8 @@ func (a *Authorizer) Cached(userID string) (admin, known bool) {
 }
 
 // IsAdmin decides whether userID is an admin, calling Slack for sources
-// whose cache is stale. When no source says yes and a lookup failed, it
-// returns false and the error.
+// whose cache is stale. When no source makes the user an admin and a
+// lookup failed, it returns false and the error.
 func (a *Authorizer) IsAdmin(ctx context.Context, userID string) (bool, error) {
 	if admin, known := a.Cached(userID); known {
 		return admin, nil

@@ -263,8 +263,8 @@ func (c *Catalog) Availability(region, machineType string) (available, known boo
 	return answer.available, true
 }
 
-// CheckAvailability asks the Core API whether machineType is available in
-// region and remembers the answer.
+// CheckAvailability gets from the Core API whether machineType is
+// available in region, and caches the result.
 func (c *Catalog) CheckAvailability(ctx context.Context, region, machineType string) (bool, error) {
 	available, err := c.core.GetAvailability(ctx, region, machineType)
 	if err != nil {

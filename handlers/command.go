@@ -59,8 +59,8 @@ func splitCommand(text string) (sub, rest string) {
 }
 
 // openCreate opens the create form, or the request form for a member, at
-// once with the trigger id, then fills it with views.update. A member is
-// told at once, and no form opens, when requests are not enabled.
+// once with the trigger id, then fills it with views.update. When requests
+// are not enabled, a member gets an ephemeral refusal and no form opens.
 func (h *Handler) openCreate(ctx context.Context, cmd slack.SlashCommand, name string) {
 	dest := chat.Destination{ChannelID: cmd.ChannelID, UserID: cmd.UserID, ResponseURL: cmd.ResponseURL}
 	admin, known := h.cfg.Authz.Cached(cmd.UserID)
@@ -119,7 +119,7 @@ func (h *Handler) updateView(ctx context.Context, view *slack.ViewResponse, next
 	}
 }
 
-// openFailed tells the invoker why the form did not open.
+// openFailed shows the invoker why the form did not open.
 func (h *Handler) openFailed(ctx context.Context, dest chat.Destination, err error) {
 	var slackErr slack.SlackErrorResponse
 	if errors.As(err, &slackErr) {
@@ -147,7 +147,7 @@ func (h *Handler) memberRefusal() string {
 }
 
 func (h *Handler) refuseMember(ctx context.Context, dest chat.Destination) {
-	h.log.Info().Str("user_id", dest.UserID).Msg("member refused: requests are not enabled")
+	h.log.Info().Str("user_id", dest.UserID).Msg("member rejected: requests are not enabled")
 	h.tellError(ctx, dest, h.memberRefusal())
 }
 

@@ -20,8 +20,8 @@ import (
 // maxDenyReason is the longest reason a denial may give, in characters.
 const maxDenyReason = 500
 
-// submit handles a modal submission. It answers within the ack: field
-// errors, or an empty ack that closes the modal, and works after that.
+// submit handles a modal submission. The ack carries field errors, or is
+// empty to close the modal, and the work happens after it.
 func (h *Handler) submit(ctx context.Context, cb *slack.InteractionCallback, ack bot.AckFunc) {
 	switch cb.View.CallbackID {
 	case blocks.CallbackCreate, blocks.CallbackRequest, blocks.CallbackApprove:
@@ -98,7 +98,8 @@ func (h *Handler) submitForm(ctx context.Context, cb *slack.InteractionCallback,
 }
 
 // allowAdmin checks, within the ack, that the submitter is an admin. A
-// member's submission is refused: the modal says so, and nothing changes.
+// member's submission is rejected with a notice in the modal, and nothing
+// changes.
 func (h *Handler) allowAdmin(ctx context.Context, cb *slack.InteractionCallback, ack bot.AckFunc, dest chat.Destination, what string) bool {
 	user := cb.User.ID
 	admin, err := h.cfg.Authz.IsAdmin(ctx, user)
@@ -110,7 +111,7 @@ func (h *Handler) allowAdmin(ctx context.Context, cb *slack.InteractionCallback,
 		h.fail("authorization", err, "user_id", user)
 		text = ":warning: Could not check your admin status with Slack, so nothing was changed. Try again in a minute."
 	} else {
-		h.log.Warn().Str("user_id", user).Str("callback_id", cb.View.CallbackID).Msg("submission refused: not an admin")
+		h.log.Warn().Str("user_id", user).Str("callback_id", cb.View.CallbackID).Msg("submission rejected: not an admin")
 	}
 	ack(slack.NewUpdateViewSubmissionResponse(ptr(blocks.NoticeModal("Not allowed", text))))
 	h.tellError(ctx, dest, strings.TrimPrefix(strings.TrimPrefix(text, ":no_entry: "), ":warning: "))
@@ -198,7 +199,7 @@ func formMode(callback string) blocks.FormMode {
 }
 
 // submitRequest stores a member's request as pending, posts it in the
-// approvals channel and tells the member where it went.
+// approvals channel and shows the member where it went.
 func (h *Handler) submitRequest(ctx context.Context, cb *slack.InteractionCallback, ack bot.AckFunc,
 	spec paperspacebot.Spec, meta viewMetadata, dest chat.Destination) {
 	user := cb.User.ID

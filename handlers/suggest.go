@@ -6,9 +6,9 @@ import (
 	"github.com/paperspace-bot/paperspace-bot/blocks"
 )
 
-// suggest answers a block_suggestion from the template or user menu with
-// the best matches for the typed text, from the in-memory catalog. It
-// returns an explicit empty list when nothing matches.
+// suggest returns the options for a block_suggestion from the template or
+// user menu: the best matches for the typed text, from the in-memory
+// catalog, or an explicit empty list when nothing matches.
 func (h *Handler) suggest(cb *slack.InteractionCallback) any {
 	id := cb.ActionID
 	if id == "" {

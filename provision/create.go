@@ -13,7 +13,7 @@ import (
 )
 
 // Create stores r as a new request in the creating state, on behalf of the
-// admin actor, and runs its first attempt; it returns once the attempt has
+// admin actor, and runs its first attempt. It returns once the attempt has
 // ended. r.Key makes it idempotent: when a request with that key exists,
 // Create returns it with an error matching store.ErrDuplicate and does
 // nothing else. When the request cannot be stored, no create call is made.
@@ -133,8 +133,8 @@ func (s *Service) runAttempt(ctx context.Context, r *paperspacebot.Request, opts
 		return
 	}
 
-	// A new user is created with a password the bot makes up; it is kept
-	// in memory only and sent by DM to the admin who ran the attempt.
+	// A new user gets a password that the bot generates. The password stays
+	// in memory and goes by DM to the admin who ran the attempt.
 	body, password := s.createBody(r)
 	callCtx, cancel := context.WithTimeout(ctx, s.cfg.CreateTimeout)
 	machine, err := s.cfg.Core.CreateMachine(callCtx, body)
@@ -289,8 +289,8 @@ func (s *Service) recordMessage(ctx context.Context, r *paperspacebot.Request, c
 	return updated
 }
 
-// sendPassword DMs a new user's password to the admin who ran the attempt,
-// and to nobody else.
+// sendPassword sends a new user's password by DM to the admin who ran the
+// attempt, the only person who receives it.
 func (s *Service) sendPassword(ctx context.Context, r *paperspacebot.Request, userID, password string) {
 	admin := r.AttemptBy
 	if admin == "" || r.Spec.NewUser == nil {

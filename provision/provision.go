@@ -1,13 +1,14 @@
-// Package provision creates machines for stored requests and sees each one
-// through: it calls the Core API's create endpoint once per attempt, never
-// retrying it on its own; it looks the machine up by name when the outcome
-// is unknown; it follows a created machine until it is ready; and it picks
-// up, after a restart or on another replica, every attempt and watch that
-// a stopped process left behind.
+// Package provision creates machines for stored requests and follows each
+// one to its end. It calls the Core API's create endpoint once per attempt
+// and never retries it on its own. It looks the machine up by name when the
+// outcome is unknown, and follows a created machine until it is ready.
+// After a restart, or on another replica, it picks up every attempt and
+// watch that a stopped process left behind.
 //
 // Each attempt holds a lease on its request (Owner and LeaseUntil), renewed
-// while the create call runs. Another process takes a request over only
-// once its lease has lapsed, so two processes never act on one attempt.
+// while the attempt runs. Another process takes a request over only once
+// its lease has lapsed, or, at start, when an earlier process with the same
+// InstanceID held it. So two live processes never act on one attempt.
 package provision
 
 import (
