@@ -1,6 +1,8 @@
 // Package app wires the bot together: it checks the tokens and the API
 // key, opens the store, builds the Slack and Core API clients, the
 // handlers and the Socket Mode loop, runs them, and stops them cleanly.
+// Run also serves health and metrics over HTTP. Check runs the start-up
+// checks once, for the check subcommand.
 package app
 
 import (
@@ -16,6 +18,7 @@ import (
 	"github.com/paperspace-bot/paperspace-bot/chat"
 	"github.com/paperspace-bot/paperspace-bot/config"
 	"github.com/paperspace-bot/paperspace-bot/handlers"
+	"github.com/paperspace-bot/paperspace-bot/metrics"
 	"github.com/paperspace-bot/paperspace-bot/paperspace"
 	"github.com/paperspace-bot/paperspace-bot/provision"
 	"github.com/paperspace-bot/paperspace-bot/slackapi"
@@ -27,17 +30,27 @@ import (
 // s.ShutdownTimeout) and closes the store. It returns an error, for the
 // process to exit non-zero, when a token or the API key is rejected or the
 // store cannot be opened.
+//
+// Unless s.HTTPAddr is off, Run serves /healthz, /readyz and /metrics there
+// from its start until it returns. An address that cannot be bound is
+// logged as an error, and the bot runs on without the listener.
 func Run(ctx context.Context, s config.Settings, log zerolog.Logger) error {
 	log.Info().Str("instance_id", s.InstanceID).Bool("dry_run", s.DryRun).Msg("starting")
 
-	api := slackapi.New(s.SlackBotToken, s.SlackAppToken, s.SlackAPIURL, slackapi.Options{Log: log})
+	measure := metrics.New()
+	ready := &readiness{}
+	stopHTTP := startListener(s, measure, ready, log)
+	defer stopHTTP()
+
+	api := slackapi.New(s.SlackBotToken, s.SlackAppToken, s.SlackAPIURL,
+		slackapi.Options{Log: log, OnRateLimited: measure.RateLimited})
 	auth, err := checkBotToken(ctx, api)
 	if err != nil {
 		return err
 	}
 	log.Info().Str("team_id", auth.TeamID).Str("bot_user_id", auth.UserID).Msg("bot token accepted")
 
-	core, err := paperspace.NewClient(s.PaperspaceAPIURL, s.PaperspaceAPIKey)
+	core, err := paperspace.NewClient(s.PaperspaceAPIURL, s.PaperspaceAPIKey, paperspace.WithObserver(measure.CoreAPICall))
 	if err != nil {
 		return fmt.Errorf("PAPERSPACE_API_URL: %w", err)
 	}
@@ -62,6 +75,7 @@ func Run(ctx context.Context, s config.Settings, log zerolog.Logger) error {
 			log.Info().Msg("store closed")
 		}
 	}()
+	ready.setStore(db)
 
 	catalog := handlers.NewCatalog(handlers.CatalogConfig{Core: core, Log: log})
 	if templates != nil {
@@ -79,6 +93,7 @@ func Run(ctx context.Context, s config.Settings, log zerolog.Logger) error {
 		WatchInterval: s.WatchInterval,
 		WatchTimeout:  s.WatchTimeout,
 		DryRun:        s.DryRun,
+		Observer:      measure,
 	})
 	authz := handlers.NewAuthorizer(handlers.AuthorizerConfig{
 		API:                   api,
@@ -98,6 +113,7 @@ func Run(ctx context.Context, s config.Settings, log zerolog.Logger) error {
 		Command:           s.SlackCommand,
 		ApprovalChannelID: s.ApprovalChannelID,
 		RequestExpiry:     s.RequestExpiry,
+		Observer:          measure,
 	})
 	socket := bot.New(bot.Config{
 		API:     api,
@@ -106,8 +122,10 @@ func Run(ctx context.Context, s config.Settings, log zerolog.Logger) error {
 			return db.ClaimEnvelope(ctx, envelopeID, s.InstanceID)
 		},
 		Log:                 log,
+		Observer:            measure,
 		ExpectedConnections: s.Replicas,
 	})
+	ready.setSocket(socket)
 
 	// Handlers and background work get their own context, so that a stop
 	// signal ends the Socket Mode loop first and work in flight finishes.

@@ -115,7 +115,10 @@ type attemptOptions struct {
 // with this process holding its lease.
 func (s *Service) runAttempt(ctx context.Context, r *paperspacebot.Request, opts attemptOptions) {
 	defer s.track(r.ID)()
-	s.creates.Add(1)
+	if !s.beginWork(&s.creates) {
+		s.log.Warn().Str("request_id", r.ID).Msg("stopping: create attempt not started; it is reconciled once its lease lapses")
+		return
+	}
 	defer s.creates.Done()
 	// The lease is held until the attempt ends, lookups included.
 	stopLease := s.holdLease(r.ID)

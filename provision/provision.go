@@ -85,6 +85,8 @@ type Service struct {
 	// watching holds the ids of requests whose machine this process
 	// follows, so that a machine has one watch.
 	watching map[string]bool
+	// stopping is set once Shutdown has begun; see beginWork.
+	stopping bool
 }
 
 // New returns a Service. Call Run to start the background sweep.
@@ -116,6 +118,9 @@ func (nopObserver) Reconciled(string) {}
 // process, or this one after a restart, resumes them) and waits for the
 // create attempts in flight until ctx is done.
 func (s *Service) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
 	s.stopWatches()
 	done := make(chan struct{})
 	go func() {
@@ -129,6 +134,20 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return errors.New("create attempts still in flight when the shutdown timeout passed; they will be reconciled at the next start")
 	}
+}
+
+// beginWork adds one to wg, for Shutdown to wait for, unless Shutdown has
+// begun: sync.WaitGroup forbids an Add from zero while Wait runs. On false
+// the caller must not start the work, which the sweep of the next start or
+// of another replica picks up once the lease lapses.
+func (s *Service) beginWork(wg *sync.WaitGroup) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return false
+	}
+	wg.Add(1)
+	return true
 }
 
 // track marks request id as worked on by this process until the returned

@@ -64,7 +64,9 @@ func (s *Service) sweep(ctx context.Context, startup bool) {
 		case paperspacebot.StateCreating:
 			s.log.Info().Str("request_id", taken.ID).Str("previous_owner", r.Owner).
 				Msg("sweep: reconciling a create attempt left by a stopped process")
-			s.creates.Add(1)
+			if !s.beginWork(&s.creates) {
+				return
+			}
 			untrack := s.track(taken.ID)
 			go func() {
 				defer s.creates.Done()

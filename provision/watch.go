@@ -20,7 +20,10 @@ func (s *Service) startWatch(r *paperspacebot.Request) {
 	if !s.claimWatch(r.ID) {
 		return
 	}
-	s.watches.Add(1)
+	if !s.beginWork(&s.watches) {
+		s.releaseWatch(r.ID)
+		return
+	}
 	go func() {
 		defer s.watches.Done()
 		defer s.releaseWatch(r.ID)

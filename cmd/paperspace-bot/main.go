@@ -31,9 +31,9 @@ func run(args []string) int {
 	switch command {
 	case "run":
 	case "check":
-		// TODO: the check subcommand.
+		return runCheck()
 	case "-h", "--help", "help":
-		fmt.Println("usage: paperspace-bot [check]\n\nSettings come from environment variables; see README.md.")
+		fmt.Println("usage: paperspace-bot [check]\n\nWith no argument, run the bot until SIGINT or SIGTERM.\ncheck: check the settings, the tokens, the API key and the store once,\n       print one line per check and exit non-zero when any failed.\n\nSettings come from environment variables; see README.md.")
 		return 0
 	default:
 		fmt.Fprintf(os.Stderr, "paperspace-bot: unknown command %q; run it with no argument, or with check\n", command)
@@ -51,6 +51,23 @@ func run(args []string) int {
 	defer stop()
 	if err := app.Run(ctx, settings, log); err != nil {
 		log.Error().Err(err).Msg("paperspace-bot stopped with an error")
+		return 1
+	}
+	return 0
+}
+
+// runCheck runs "paperspace-bot check": one line per check on standard
+// output, and exit status 1 when any check failed.
+func runCheck() int {
+	settings, err := config.Load()
+	if err != nil {
+		fmt.Printf("FAIL settings: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := app.Check(ctx, settings, os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "paperspace-bot check: %v\n", err)
 		return 1
 	}
 	return 0
