@@ -247,7 +247,7 @@ func (s *Service) finishCreated(ctx context.Context, r *paperspacebot.Request, m
 	if err != nil {
 		// Another process took the request over and reports it.
 		s.log.Warn().Err(err).Str("request_id", r.ID).Str("machine_id", machine.ID).
-			Msg("record created machine: the request moved on elsewhere")
+			Msg(recordFailed(err))
 		return
 	}
 	s.showDetails(ctx, updated)

@@ -140,7 +140,7 @@ func (s *Service) settle(ctx context.Context, r *paperspacebot.Request, to paper
 			return nil
 		}))
 	if err != nil {
-		s.log.Warn().Err(err).Str("request_id", r.ID).Msg("record create result: the request moved on elsewhere")
+		s.log.Warn().Err(err).Str("request_id", r.ID).Msg(recordFailed(err))
 		return
 	}
 	warning.Request = updated
@@ -186,6 +186,16 @@ func (s *Service) lookUpNewUser(ctx context.Context, r *paperspacebot.Request) (
 		}
 	}
 	return blocks.UserNotCreated, ""
+}
+
+// recordFailed returns the log message for a create result that could not
+// be stored: either another process took the request over and reports it,
+// or the store failed and the request stays creating until reconciled.
+func recordFailed(err error) string {
+	if errors.Is(err, errLeaseLost) || errors.Is(err, store.ErrConflict) {
+		return "create result not recorded: another instance took the request over and reports it"
+	}
+	return "create result not recorded: the store failed; the request is reconciled once its lease lapses"
 }
 
 // describe returns the message to show for a create call's error: the
