@@ -245,7 +245,6 @@ func (s *Service) finishCreated(ctx context.Context, r *paperspacebot.Request, m
 			return nil
 		}))
 	if err != nil {
-		// Another process took the request over and reports it.
 		s.log.Warn().Err(err).Str("request_id", r.ID).Str("machine_id", machine.ID).
 			Msg(recordFailed(err))
 		return
