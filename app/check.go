@@ -61,8 +61,8 @@ func Check(ctx context.Context, s config.Settings, out io.Writer) error {
 		{"socket mode", func(ctx context.Context, secrets *redactor) (string, error) {
 			return checkSocketMode(ctx, api, secrets)
 		}},
-		{"list templates", func(ctx context.Context, _ *redactor) (string, error) { return checkTemplates(ctx, s) }},
-		{"open store", func(ctx context.Context, _ *redactor) (string, error) { return checkStore(ctx, s.DatabaseURL) }},
+		{"Core API key", func(ctx context.Context, _ *redactor) (string, error) { return checkTemplates(ctx, s) }},
+		{"store", func(ctx context.Context, _ *redactor) (string, error) { return checkStore(ctx, s.DatabaseURL) }},
 	}
 
 	failed := 0
@@ -145,6 +145,9 @@ func checkSocketMode(ctx context.Context, api *slack.Client, secrets *redactor) 
 	if err != nil {
 		return "", err
 	}
+	if connections == 1 {
+		return "hello received; this is the app's only open connection", nil
+	}
 	return fmt.Sprintf("hello received; Slack counts %d open connections for this app, this one included", connections), nil
 }
 
@@ -193,7 +196,7 @@ func checkTemplates(ctx context.Context, s config.Settings) (string, error) {
 		}
 		return "", fmt.Errorf("%w: check PAPERSPACE_API_URL (%s) and that this host can reach it", err, s.PaperspaceAPIURL)
 	}
-	return fmt.Sprintf("%d templates", len(templates)), nil
+	return fmt.Sprintf("accepted; %d templates listed", len(templates)), nil
 }
 
 // checkStore opens the store, pings it and closes it.

@@ -65,9 +65,9 @@ func TestCheck(t *testing.T) {
 			want: []string{
 				"ok  settings",
 				"ok  auth.test: team ",
-				"ok  socket mode: hello received; Slack counts 1 open connections",
-				"ok  list templates: 3 templates",
-				"ok  open store: SQLite database ",
+				"ok  socket mode: hello received; this is the app's only open connection",
+				"ok  Core API key: accepted; 3 templates listed",
+				"ok  store: SQLite database ",
 			},
 		},
 		{
@@ -79,8 +79,8 @@ func TestCheck(t *testing.T) {
 				"ok  settings",
 				"FAIL auth.test: SLACK_BOT_TOKEN was rejected by Slack (invalid_auth): set it to the bot token",
 				"ok  socket mode",
-				"ok  list templates",
-				"ok  open store",
+				"ok  Core API key",
+				"ok  store",
 			},
 			wantErr: true,
 		},
@@ -93,8 +93,8 @@ func TestCheck(t *testing.T) {
 				"ok  settings",
 				"ok  auth.test",
 				"FAIL socket mode: apps.connections.open rejected SLACK_APP_TOKEN (invalid_auth): set it to an app-level token",
-				"ok  list templates",
-				"ok  open store",
+				"ok  Core API key",
+				"ok  store",
 			},
 			wantErr: true,
 		},
@@ -107,8 +107,8 @@ func TestCheck(t *testing.T) {
 				"ok  settings",
 				"ok  auth.test",
 				"ok  socket mode",
-				"FAIL list templates: PAPERSPACE_API_KEY was rejected by the Core API",
-				"ok  open store",
+				"FAIL Core API key: PAPERSPACE_API_KEY was rejected by the Core API",
+				"ok  store",
 			},
 			wantErr: true,
 		},
@@ -121,8 +121,8 @@ func TestCheck(t *testing.T) {
 				"ok  settings",
 				"ok  auth.test",
 				"ok  socket mode",
-				"FAIL list templates: list templates: GET /templates/getTemplates: ",
-				"ok  open store",
+				"FAIL Core API key: list templates: GET /templates/getTemplates: ",
+				"ok  store",
 			},
 			wantErr: true,
 		},
@@ -135,8 +135,8 @@ func TestCheck(t *testing.T) {
 				"ok  settings",
 				"FAIL auth.test: auth.test failed: ",
 				"FAIL socket mode: apps.connections.open failed: ",
-				"ok  list templates",
-				"ok  open store",
+				"ok  Core API key",
+				"ok  store",
 			},
 			wantErr: true,
 		},
@@ -149,8 +149,8 @@ func TestCheck(t *testing.T) {
 				"ok  settings",
 				"ok  auth.test",
 				"ok  socket mode",
-				"ok  list templates",
-				"FAIL open store: open store: folder ",
+				"ok  Core API key",
+				"FAIL store: open store: folder ",
 			},
 			wantErr: true,
 		},
@@ -163,8 +163,8 @@ func TestCheck(t *testing.T) {
 				"FAIL settings: no admin source is set: set ADMIN_USER_IDS",
 				"ok  auth.test",
 				"ok  socket mode",
-				"ok  list templates",
-				"ok  open store",
+				"ok  Core API key",
+				"ok  store",
 			},
 			wantErr: true,
 		},
@@ -231,7 +231,7 @@ func TestCheckRedactsDatabasePassword(t *testing.T) {
 	if err := app.Check(context.Background(), s, &out); err == nil {
 		t.Fatalf("Check succeeded against a closed port:\n%s", out.String())
 	}
-	if !strings.Contains(out.String(), "FAIL open store: ") {
+	if !strings.Contains(out.String(), "FAIL store: ") {
 		t.Errorf("output has no failed store line:\n%s", out.String())
 	}
 	for _, secret := range []string{"s3cret/pass", "s3cret%2Fpass"} {

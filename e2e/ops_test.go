@@ -191,14 +191,14 @@ func TestCheckCommand(t *testing.T) {
 		{
 			name:     "all pass",
 			wantCode: 0,
-			want:     []string{"ok  settings", "ok  auth.test", "ok  socket mode", "ok  list templates", "ok  open store"},
+			want:     []string{"ok  settings", "ok  auth.test", "ok  socket mode", "ok  Core API key", "ok  store"},
 		},
 		{
 			name:     "API key rejected",
 			change:   func(w *world) { w.env["PAPERSPACE_API_KEY"] = "not-the-key" },
 			wantCode: 1,
 			want: []string{"ok  settings", "ok  auth.test", "ok  socket mode",
-				"FAIL list templates: PAPERSPACE_API_KEY was rejected by the Core API", "ok  open store"},
+				"FAIL Core API key: PAPERSPACE_API_KEY was rejected by the Core API", "ok  store"},
 		},
 		{
 			name:     "setting missing",

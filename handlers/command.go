@@ -39,7 +39,7 @@ func (h *Handler) command(ctx context.Context, cmd slack.SlashCommand) {
 		h.listTemplates(ctx, dest, rest)
 	default:
 		help := blocks.HelpMessage(h.commandName())
-		note := blocks.ErrorMessage(fmt.Sprintf("Unknown subcommand %q. These are the ones %s knows:", sub, h.commandName()))
+		note := blocks.ErrorMessage(fmt.Sprintf("Unknown subcommand %q.", sub))
 		h.tell(ctx, dest, blocks.Message{Text: note.Text + " " + help.Text, Blocks: append(note.Blocks, help.Blocks...)})
 	}
 }

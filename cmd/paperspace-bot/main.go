@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 
 	"github.com/paperspace-bot/paperspace-bot/app"
@@ -73,11 +74,16 @@ func runCheck() int {
 	return 0
 }
 
+// newLogger returns the process's logger. Durations are logged as seconds,
+// and the console form is coloured only on a terminal.
 func newLogger(s config.Settings) zerolog.Logger {
 	zerolog.TimeFieldFormat = time.RFC3339Nano
+	zerolog.DurationFieldUnit = time.Second
+	zerolog.DurationFieldInteger = false
 	var log zerolog.Logger
 	if s.LogFormat == "console" {
-		log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly})
+		noColor := !isatty.IsTerminal(os.Stderr.Fd())
+		log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly, NoColor: noColor})
 	} else {
 		log = zerolog.New(os.Stderr)
 	}
