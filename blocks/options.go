@@ -1,6 +1,8 @@
 package blocks
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -89,12 +91,18 @@ type optionsPayload struct {
 	Options []*slack.OptionBlockObject `json:"options"`
 }
 
+// MaxOptionsPayloadBytes bounds the JSON of a block_suggestion ack's
+// payload. Slack drops acknowledgements of 20 KiB or more, and the ack adds
+// the envelope id around the payload.
+const MaxOptionsPayloadBytes = 19 * 1024
+
 // OptionsResponse returns the payload to ack a block_suggestion with:
 // {"options":[…]} holding the first MaxOptions of opts that are not nil,
-// and {"options":[]} when there are none. total is the number of matches
-// before any were dropped. When it exceeds the number of options shown,
-// the last option's description becomes a hint to type more. The options
-// in opts are not modified.
+// and {"options":[]} when there are none. When the options would make the
+// payload larger than MaxOptionsPayloadBytes, the last ones are dropped.
+// total is the number of matches before any were dropped. When it exceeds
+// the number of options shown, the last option's description becomes a
+// hint to type more. The options in opts are not modified.
 func OptionsResponse(opts []*slack.OptionBlockObject, total int) any {
 	shown := make([]*slack.OptionBlockObject, 0, min(len(opts), MaxOptions))
 	matches := 0
@@ -109,11 +117,39 @@ func OptionsResponse(opts []*slack.OptionBlockObject, total int) any {
 	}
 	total = max(total, matches)
 
-	if len(shown) > 0 && total > len(shown) {
-		last := *shown[len(shown)-1]
-		hint := fmt.Sprintf("Showing %d of %d matches: type more to narrow the list.", len(shown), total)
-		last.Description = plain(Truncate(hint, MaxOptionText))
-		shown[len(shown)-1] = &last
+	for {
+		payload := withHint(shown, total)
+		if len(shown) <= 1 || payloadSize(payload) <= MaxOptionsPayloadBytes {
+			return payload
+		}
+		// Drop about a tenth of the options at a time: each step encodes the
+		// whole list again.
+		shown = shown[:len(shown)-max(1, len(shown)/10)]
 	}
-	return optionsPayload{Options: shown}
+}
+
+// withHint returns the payload for shown, with the type-more hint on the
+// last option when total exceeds the options shown.
+func withHint(shown []*slack.OptionBlockObject, total int) optionsPayload {
+	if len(shown) == 0 || total <= len(shown) {
+		return optionsPayload{Options: shown}
+	}
+	out := append([]*slack.OptionBlockObject(nil), shown...)
+	last := *out[len(out)-1]
+	hint := fmt.Sprintf("Showing %d of %d matches: type more to narrow the list.", len(out), total)
+	last.Description = plain(Truncate(hint, MaxOptionText))
+	out[len(out)-1] = &last
+	return optionsPayload{Options: out}
+}
+
+// payloadSize returns the length of v's JSON as the bot sends it, without
+// HTML escaping.
+func payloadSize(v any) int {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return 0
+	}
+	return buf.Len()
 }

@@ -90,18 +90,24 @@ func ReconciliationWarning(w Warning) Message {
 	case WarnOutcomeUnknown:
 		first = ":warning: The create call for machine " + bold(name) + " did not return a result" + failureSuffix(w.Failure) + "."
 		fallback = "The outcome of creating machine " + safe(name, nameRunes) + " is unknown."
-		details = append(details, "No machine named "+bold(name)+" was found after the attempt began, so it was most likely not created.")
+		details = append(details, "No machine named "+bold(name)+" was found after the attempt began, in two lookups a few seconds apart, so it was most likely not created.")
 		if w.Retry {
-			details = append(details, "Retry is safe.")
+			details = append(details, "Retry looks for the machine once more before it creates one.")
 		} else {
 			details = append(details, "Run the create command again to try once more.")
 		}
 	case WarnSeveralMachines:
-		first = ":warning: The create call for machine " + bold(name) + " did not return a result" + failureSuffix(w.Failure) +
-			", and several machines with that name were found, so the bot cannot tell which one belongs to this request."
-		fallback = "Several machines named " + safe(name, nameRunes) + " were found after a create call failed."
+		if len(w.Candidates) == 1 {
+			first = ":warning: The create call for machine " + bold(name) + " did not return a result" + failureSuffix(w.Failure) +
+				", and a machine with that name was found that the bot cannot tell belongs to this request."
+			fallback = "A machine named " + safe(name, nameRunes) + " was found after a create call failed, but may not belong to this request."
+		} else {
+			first = ":warning: The create call for machine " + bold(name) + " did not return a result" + failureSuffix(w.Failure) +
+				", and several machines with that name were found, so the bot cannot tell which one belongs to this request."
+			fallback = "Several machines named " + safe(name, nameRunes) + " were found after a create call failed."
+		}
 		details = append(details, candidateLines(w.Candidates)...)
-		details = append(details, "Check them in the Paperspace console and delete the ones you do not need. "+
+		details = append(details, "Check them in the Paperspace console and delete any you do not need. "+
 			"The bot offers no Retry, because it could create yet another machine.")
 	case WarnLookupFailed:
 		first = ":warning: The create call for machine " + bold(name) + " did not return a result" + failureSuffix(w.Failure) +

@@ -38,7 +38,7 @@ func (h *Handler) action(ctx context.Context, cb *slack.InteractionCallback) {
 // requireAdmin checks that the clicker is an admin. A member gets an
 // ephemeral message that only admins may do what, and nothing changes.
 func (h *Handler) requireAdmin(ctx context.Context, dest chat.Destination, what string) bool {
-	admin, err := h.cfg.Authz.IsAdmin(ctx, dest.UserID)
+	admin, err := h.isAdminWithin(ctx, dest.UserID)
 	if err == nil && admin {
 		return true
 	}
@@ -50,6 +50,18 @@ func (h *Handler) requireAdmin(ctx context.Context, dest chat.Destination, what 
 	h.log.Warn().Str("user_id", dest.UserID).Str("action", what).Msg("button rejected: not an admin")
 	h.tellError(ctx, dest, fmt.Sprintf("Only team admins can %s. Nothing was changed.", what))
 	return false
+}
+
+// adminCheckTimeout bounds an admin lookup that runs before an ack or a
+// views.open, both of which Slack expects within 3 seconds.
+const adminCheckTimeout = 1500 * time.Millisecond
+
+// isAdminWithin decides whether userID is an admin within
+// adminCheckTimeout. A lookup that takes longer fails closed.
+func (h *Handler) isAdminWithin(ctx context.Context, userID string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, adminCheckTimeout)
+	defer cancel()
+	return h.cfg.Authz.IsAdmin(ctx, userID)
 }
 
 // pendingRequest loads a request for a decision. When it is gone or no
@@ -196,6 +208,11 @@ func (h *Handler) approve(ctx context.Context, cb *slack.InteractionCallback, sp
 // usually because someone else decided first.
 func (h *Handler) decisionFailed(ctx context.Context, dest chat.Destination, id string, err error) {
 	var conflict *store.ConflictError
+	if errors.Is(err, store.ErrNotFound) {
+		h.log.Warn().Str("request_id", id).Str("user_id", dest.UserID).Msg("decision on an unknown request")
+		h.tellError(ctx, dest, fmt.Sprintf("Request %s was not found, so nothing was decided.", blocks.Escape(id)))
+		return
+	}
 	if errors.As(err, &conflict) {
 		h.log.Info().Str("request_id", id).Str("user_id", dest.UserID).Str("state", string(conflict.Current.State)).
 			Msg("decision came second")

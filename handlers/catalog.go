@@ -217,6 +217,21 @@ func (c *Catalog) User(id string) (paperspace.User, bool) {
 	return paperspace.User{}, false
 }
 
+// UserWithEmail returns the cached team user with email, without calling
+// the Core API.
+func (c *Catalog) UserWithEmail(email string) (paperspace.User, bool) {
+	key := strings.ToLower(strings.TrimSpace(email))
+	list := c.users.Load()
+	if key == "" || list == nil {
+		return paperspace.User{}, false
+	}
+	i, ok := list.byEmail[key]
+	if !ok {
+		return paperspace.User{}, false
+	}
+	return list.items[i], true
+}
+
 // UserByEmail finds the team user with email, asking the Core API when the
 // cached list does not have it.
 func (c *Catalog) UserByEmail(ctx context.Context, email string) (paperspace.User, bool, error) {

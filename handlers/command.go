@@ -51,8 +51,15 @@ func (h *Handler) commandName() string {
 	return h.cfg.Command
 }
 
+// maxCommandText bounds the command text the bot reads, in bytes; no
+// subcommand needs more.
+const maxCommandText = 1000
+
 // splitCommand returns the lower-case subcommand and the rest of the text.
 func splitCommand(text string) (sub, rest string) {
+	if len(text) > maxCommandText {
+		text = strings.ToValidUTF8(text[:maxCommandText], "")
+	}
 	text = strings.TrimSpace(text)
 	sub, rest, _ = strings.Cut(text, " ")
 	return strings.ToLower(sub), strings.TrimSpace(rest)
@@ -204,6 +211,11 @@ func (h *Handler) machineStatus(ctx context.Context, dest chat.Destination, mach
 		h.tellError(ctx, dest, fmt.Sprintf("Give a machine id: `%s status ps123abc`.", h.commandName()))
 		return
 	}
+	if !validMachineID(machineID) {
+		h.tellError(ctx, dest, fmt.Sprintf("%s is not a machine id: machine ids are letters and digits, such as `ps123abc`.",
+			blocks.Escape(blocks.Truncate(machineID, 40))))
+		return
+	}
 	callCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	machine, err := h.cfg.Core.GetMachine(callCtx, machineID)
@@ -219,6 +231,20 @@ func (h *Handler) machineStatus(ctx context.Context, dest chat.Destination, mach
 	default:
 		h.tell(ctx, dest, blocks.MachineStatus(machine))
 	}
+}
+
+// validMachineID reports whether id looks like a Core API machine id:
+// 1 to 64 ASCII letters and digits.
+func validMachineID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // listTemplates shows the templates matching the text.

@@ -123,8 +123,8 @@ func parseSpec(state *slack.ViewState, catalog *Catalog, requireAssignee bool) (
 		errs[blocks.BlockMachineName] = "Enter a machine name."
 	case n > maxNameRunes:
 		errs[blocks.BlockMachineName] = fmt.Sprintf("The name is %d characters long: use 1 to %d.", n, maxNameRunes)
-	case strings.ContainsFunc(spec.Name, unicode.IsControl):
-		errs[blocks.BlockMachineName] = "The name cannot contain line breaks or control characters."
+	case strings.ContainsFunc(spec.Name, hiddenRune):
+		errs[blocks.BlockMachineName] = "The name cannot contain line breaks, control characters or invisible formatting characters."
 	}
 
 	spec.Region = f.text(blocks.BlockRegion)
@@ -198,10 +198,14 @@ func parseAssignee(f formValues, spec *paperspacebot.Spec, errs formErrors, cata
 		return
 	}
 
-	if newUser.Email == "" {
+	switch existing, known := catalog.UserWithEmail(newUser.Email); {
+	case newUser.Email == "":
 		errs[blocks.BlockNewUserEmail] = "Enter the new user's email address."
-	} else if !validEmail(newUser.Email) {
+	case !validEmail(newUser.Email):
 		errs[blocks.BlockNewUserEmail] = "Enter a valid email address, such as jane@example.com."
+	case known:
+		errs[blocks.BlockNewUserEmail] = fmt.Sprintf("%s already has a Paperspace user (%s): choose them under Existing user instead.",
+			newUser.Email, existing.ID)
 	}
 	checkPersonName(newUser.FirstName, blocks.BlockNewUserFirstName, "first name", errs)
 	checkPersonName(newUser.LastName, blocks.BlockNewUserLastName, "last name", errs)
@@ -214,9 +218,26 @@ func checkPersonName(name, blockID, what string, errs formErrors) {
 		errs[blockID] = "Enter the new user's " + what + "."
 	case n > maxPersonRunes:
 		errs[blockID] = fmt.Sprintf("The %s is %d characters long: use at most %d.", what, n, maxPersonRunes)
-	case strings.ContainsFunc(name, unicode.IsControl):
-		errs[blockID] = "The " + what + " cannot contain line breaks or control characters."
+	case strings.ContainsFunc(name, hiddenRune):
+		errs[blockID] = "The " + what + " cannot contain line breaks, control characters or invisible formatting characters."
 	}
+}
+
+// hiddenRune reports whether r would make a name look other than it is:
+// control characters, line and paragraph separators, and invisible format
+// characters such as right-to-left overrides, zero-width spaces and byte
+// order marks. The joiners and tag characters that emoji sequences use are
+// allowed.
+func hiddenRune(r rune) bool {
+	switch {
+	case unicode.IsControl(r), unicode.In(r, unicode.Zl, unicode.Zp):
+		return true
+	case r == '\u200c' || r == '\u200d': // zero-width non-joiner and joiner
+		return false
+	case r >= 0xE0020 && r <= 0xE007F: // tag characters of flag emoji
+		return false
+	}
+	return unicode.Is(unicode.Cf, r)
 }
 
 // validEmail reports whether s is one plain address (no display name)

@@ -85,7 +85,7 @@ func (h *Handler) Handle(ctx context.Context, env *bot.Envelope, ack bot.AckFunc
 		if err := json.Unmarshal(env.Payload, &cb); err != nil {
 			h.fail("decode", err, "envelope_id", env.EnvelopeID)
 			if ack != nil {
-				ack(nil)
+				ack(undecodableAck(env.InteractionType()))
 			}
 			return
 		}
@@ -109,6 +109,17 @@ func (h *Handler) interaction(ctx context.Context, cb *slack.InteractionCallback
 		}
 		h.log.Debug().Str("interaction_type", string(cb.Type)).Str("user_id", cb.User.ID).Msg("interaction not handled")
 	}
+}
+
+// undecodableAck returns the ack for an interaction payload that could not
+// be decoded: no options for a menu, and a notice in place of a form, so
+// the user is not left with a modal that closed without a word.
+func undecodableAck(interactionType string) any {
+	if interactionType == string(slack.InteractionTypeBlockSuggestion) {
+		return blocks.OptionsResponse(nil, 0)
+	}
+	notice := blocks.NoticeModal("Form not read", ":warning: The bot could not read this form, so nothing was changed. Close it and start again.")
+	return slack.NewUpdateViewSubmissionResponse(&notice)
 }
 
 // fail logs an error that a handler handled, and counts it by kind.

@@ -102,7 +102,7 @@ func (h *Handler) submitForm(ctx context.Context, cb *slack.InteractionCallback,
 // changes.
 func (h *Handler) allowAdmin(ctx context.Context, cb *slack.InteractionCallback, ack bot.AckFunc, dest chat.Destination, what string) bool {
 	user := cb.User.ID
-	admin, err := h.cfg.Authz.IsAdmin(ctx, user)
+	admin, err := h.isAdminWithin(ctx, user)
 	if err == nil && admin {
 		return true
 	}

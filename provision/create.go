@@ -143,12 +143,16 @@ func (s *Service) runAttempt(ctx context.Context, r *paperspacebot.Request, opts
 	machine, err := s.cfg.Core.CreateMachine(callCtx, body)
 	cancel()
 
+	// The Core API may quote the request body in its error message, so the
+	// password is removed before the error is logged, stored or posted.
+	unknown := err != nil && paperspace.IsUnknownOutcome(err)
+	err = scrub(err, password)
 	switch {
 	case err == nil:
 		s.log.Info().Str("request_id", r.ID).Str("machine_id", machine.ID).Msg("machine created")
 		s.cfg.Observer.MachineCreated()
 		s.finishCreated(ctx, r, machine, false, password)
-	case paperspace.IsUnknownOutcome(err):
+	case unknown:
 		s.log.Warn().Err(err).Str("request_id", r.ID).Msg("create call outcome unknown; looking the machine up")
 		s.reconcile(ctx, r, r.AttemptStartedAt, password, err)
 	default:

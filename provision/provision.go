@@ -35,7 +35,11 @@ const (
 	// clockSkew is how much earlier than the attempt's start a machine's
 	// dtCreated may be and still belong to the attempt, allowing for the
 	// difference between this host's clock and the Core API's.
-	clockSkew = time.Minute
+	clockSkew = 10 * time.Second
+	// DefaultReconcileDelay is how long after a create call's timeout the
+	// bot looks for the machine a second time, for a create that the Core
+	// API finishes late.
+	DefaultReconcileDelay = 5 * time.Second
 )
 
 // Observer receives the service's measurements. Its methods must be fast.
@@ -56,6 +60,9 @@ type Config struct {
 	TeamID string
 	// CreateTimeout bounds one create call.
 	CreateTimeout time.Duration
+	// ReconcileDelay is how long after a create call's timeout the bot
+	// looks for the machine a second time; DefaultReconcileDelay when zero.
+	ReconcileDelay time.Duration
 	// WatchInterval and WatchTimeout pace and bound following a machine.
 	WatchInterval time.Duration
 	WatchTimeout  time.Duration
@@ -96,6 +103,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
+	}
+	if cfg.ReconcileDelay <= 0 {
+		cfg.ReconcileDelay = DefaultReconcileDelay
 	}
 	watchCtx, stop := context.WithCancel(context.Background())
 	return &Service{

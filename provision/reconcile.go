@@ -20,54 +20,106 @@ const (
 	OutcomeLookupFailed = "lookup_failed"
 )
 
-// findMachines lists the machines named like r's that were created at or
-// after since (less the allowed clock skew).
-func (s *Service) findMachines(ctx context.Context, r *paperspacebot.Request, since time.Time) ([]paperspace.Machine, error) {
+// findMachines looks for the machine of r's create attempt that began at
+// since: machines with r's name, not recorded by another request, and not
+// of another region or machine type. found holds those created at or after
+// since (less the allowed clock skew). unsure holds those without a
+// creation time, which may or may not be the attempt's.
+func (s *Service) findMachines(ctx context.Context, r *paperspacebot.Request, since time.Time) (found, unsure []paperspace.Machine, err error) {
 	machines, err := s.cfg.Core.ListMachines(ctx, paperspace.MachineFilter{Name: r.Spec.Name})
 	if err != nil {
-		return nil, fmt.Errorf("list machines named %q: %w", r.Spec.Name, err)
+		return nil, nil, fmt.Errorf("list machines named %q: %w", r.Spec.Name, err)
 	}
-	var found []paperspace.Machine
+	taken, err := s.machinesOfOtherRequests(ctx, r.ID)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, m := range machines {
-		if m.Name != r.Spec.Name {
+		switch {
+		case m.Name != r.Spec.Name, taken[m.ID]:
 			continue
-		}
-		if !m.DtCreated.IsZero() && m.DtCreated.Before(since.Add(-clockSkew)) {
+		case m.Region != "" && m.Region != r.Spec.Region:
 			continue
+		case m.MachineType != "" && m.MachineType != r.Spec.MachineType:
+			continue
+		case m.DtCreated.IsZero():
+			unsure = append(unsure, m)
+		case !m.DtCreated.Before(since.Add(-clockSkew)):
+			found = append(found, m)
 		}
-		found = append(found, m)
 	}
-	return found, nil
+	return found, unsure, nil
+}
+
+// machinesOfOtherRequests returns the ids of the machines that requests
+// other than id have recorded, so that reconciliation never takes one.
+func (s *Service) machinesOfOtherRequests(ctx context.Context, id string) (map[string]bool, error) {
+	reqs, err := s.cfg.Store.ListRequests(ctx, store.Filter{States: []paperspacebot.State{
+		paperspacebot.StateCreated, paperspacebot.StateReady, paperspacebot.StateStalled,
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("list requests with machines: %w", err)
+	}
+	taken := make(map[string]bool, len(reqs))
+	for _, r := range reqs {
+		if r.ID != id && r.Machine != nil && r.Machine.ID != "" {
+			taken[r.Machine.ID] = true
+		}
+	}
+	return taken, nil
+}
+
+// lookUp runs findMachines, and when it finds nothing, runs it once more
+// ReconcileDelay later, for a create that the Core API finishes late. The
+// second lookup does not wait when the attempt began long enough ago, as
+// after a restart.
+func (s *Service) lookUp(ctx context.Context, r *paperspacebot.Request, since time.Time) (found, unsure []paperspace.Machine, err error) {
+	found, unsure, err = s.findMachines(ctx, r, since)
+	if err != nil || len(found)+len(unsure) > 0 {
+		return found, unsure, err
+	}
+	wait := min(s.cfg.ReconcileDelay, since.Add(s.cfg.CreateTimeout+s.cfg.ReconcileDelay).Sub(s.now()))
+	if wait > 0 {
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, nil, ctx.Err()
+		}
+	}
+	return s.findMachines(ctx, r, since)
 }
 
 // reconcile settles an attempt whose outcome is unknown: it looks for a
 // machine with the request's name created since the attempt began. One
-// machine is taken as the result; none, several, or a failed lookup end the
-// attempt as unknown with a warning. cause is what made the outcome
-// unknown.
+// machine is taken as the result; none, several, one that cannot be told
+// apart, or a failed lookup end the attempt as unknown with a warning.
+// cause is what made the outcome unknown.
 func (s *Service) reconcile(ctx context.Context, r *paperspacebot.Request, since time.Time, password string, cause error) {
-	found, err := s.findMachines(ctx, r, since)
+	found, unsure, err := s.lookUp(ctx, r, since)
 	switch {
 	case err != nil:
 		s.log.Error().Err(err).Str("request_id", r.ID).Msg("reconcile: machine lookup failed")
 		s.cfg.Observer.Reconciled(OutcomeLookupFailed)
 		s.finishUnknown(ctx, r, blocks.Warning{Kind: blocks.WarnLookupFailed, Failure: describe(cause), Retry: true}, password,
 			"lookup failed: "+err.Error())
-	case len(found) == 1:
+	case len(found) == 1 && len(unsure) == 0:
 		s.log.Info().Str("request_id", r.ID).Str("machine_id", found[0].ID).Msg("reconcile: machine found")
 		s.cfg.Observer.Reconciled(OutcomeFound)
 		machine := found[0]
 		s.finishCreated(ctx, r, &machine, true, password)
-	case len(found) == 0:
+	case len(found)+len(unsure) == 0:
 		s.log.Warn().Str("request_id", r.ID).Msg("reconcile: no machine found")
 		s.cfg.Observer.Reconciled(OutcomeNotFound)
 		s.finishUnknown(ctx, r, blocks.Warning{Kind: blocks.WarnOutcomeUnknown, Failure: describe(cause), Retry: true}, password,
 			"no machine found")
 	default:
-		s.log.Warn().Str("request_id", r.ID).Int("machines", len(found)).Msg("reconcile: several machines found")
+		candidates := append(found, unsure...)
+		s.log.Warn().Str("request_id", r.ID).Int("machines", len(candidates)).Msg("reconcile: cannot tell which machine is this request's")
 		s.cfg.Observer.Reconciled(OutcomeSeveral)
-		s.finishUnknown(ctx, r, blocks.Warning{Kind: blocks.WarnSeveralMachines, Failure: describe(cause), Candidates: found}, password,
-			fmt.Sprintf("%d machines found", len(found)))
+		s.finishUnknown(ctx, r, blocks.Warning{Kind: blocks.WarnSeveralMachines, Failure: describe(cause), Candidates: candidates}, password,
+			fmt.Sprintf("%d possible machines found", len(candidates)))
 	}
 }
 
@@ -75,22 +127,23 @@ func (s *Service) reconcile(ctx context.Context, r *paperspacebot.Request, since
 // outcome was unknown. It reports whether the attempt is settled, so that
 // no create call may follow.
 func (s *Service) lookUpBeforeRetry(ctx context.Context, r *paperspacebot.Request, since time.Time) bool {
-	found, err := s.findMachines(ctx, r, since)
+	found, unsure, err := s.findMachines(ctx, r, since)
 	switch {
 	case err != nil:
 		s.log.Error().Err(err).Str("request_id", r.ID).Msg("retry: machine lookup failed; not creating")
 		s.finishUnknown(ctx, r, blocks.Warning{Kind: blocks.WarnLookupFailed, Failure: err.Error(), Retry: true}, "",
 			"lookup before retry failed")
 		return true
-	case len(found) == 1:
+	case len(found) == 1 && len(unsure) == 0:
 		s.log.Info().Str("request_id", r.ID).Str("machine_id", found[0].ID).Msg("retry: the earlier attempt's machine exists; not creating")
 		s.cfg.Observer.Reconciled(OutcomeFound)
 		machine := found[0]
 		s.finishCreated(ctx, r, &machine, true, "")
 		return true
-	case len(found) > 1:
-		s.finishUnknown(ctx, r, blocks.Warning{Kind: blocks.WarnSeveralMachines, Candidates: found}, "",
-			fmt.Sprintf("%d machines found before retry", len(found)))
+	case len(found)+len(unsure) > 0:
+		candidates := append(found, unsure...)
+		s.finishUnknown(ctx, r, blocks.Warning{Kind: blocks.WarnSeveralMachines, Candidates: candidates}, "",
+			fmt.Sprintf("%d possible machines found before retry", len(candidates)))
 		return true
 	}
 	return false
@@ -181,9 +234,16 @@ func (s *Service) lookUpNewUser(ctx context.Context, r *paperspacebot.Request) (
 		return blocks.UserUnknown, ""
 	}
 	for _, u := range users {
-		if equalFoldEmail(u.Email, r.Spec.NewUser.Email) {
-			return blocks.UserCreated, u.ID
+		if !equalFoldEmail(u.Email, r.Spec.NewUser.Email) {
+			continue
 		}
+		// A user that existed before the attempt was not created by it, and
+		// the password the bot generated is not theirs.
+		if !u.DtCreated.IsZero() && u.DtCreated.Before(r.AttemptStartedAt.Add(-clockSkew)) {
+			s.log.Info().Str("request_id", r.ID).Str("paperspace_user_id", u.ID).Msg("the new user's email belongs to an older user")
+			return blocks.UserNotCreated, ""
+		}
+		return blocks.UserCreated, u.ID
 	}
 	return blocks.UserNotCreated, ""
 }

@@ -31,6 +31,10 @@ func (s *Service) startWatch(r *paperspacebot.Request) {
 	}()
 }
 
+// maxNotFound is how many polls in a row may find no machine before the
+// watch gives up on it.
+const maxNotFound = 5
+
 // watch polls the machine every WatchInterval. It never takes the create
 // response's state as final: only getMachinePublic can report ready.
 func (s *Service) watch(ctx context.Context, r *paperspacebot.Request) {
@@ -38,6 +42,7 @@ func (s *Service) watch(ctx context.Context, r *paperspacebot.Request) {
 	log := s.log.With().Str("request_id", r.ID).Str("machine_id", machineID).Logger()
 	lastState := r.Machine.State
 	lastIP := r.Machine.PublicIPAddress
+	notFound := 0
 	ticker := time.NewTicker(s.cfg.WatchInterval)
 	defer ticker.Stop()
 	for {
@@ -58,13 +63,19 @@ func (s *Service) watch(ctx context.Context, r *paperspacebot.Request) {
 			if ctx.Err() != nil {
 				continue
 			}
+			// A new machine can be missing from one answer; only a machine
+			// missing for several polls in a row is given up.
 			if paperspace.IsNotFound(err) {
-				s.stall(ctx, r, "the Core API no longer finds the machine: "+describe(err), "machine not found")
-				return
+				notFound++
+				if notFound >= maxNotFound {
+					s.stall(ctx, r, "the Core API no longer finds the machine: "+describe(err), "machine not found")
+					return
+				}
 			}
-			log.Warn().Err(err).Msg("poll machine")
+			log.Warn().Err(err).Int("not_found", notFound).Msg("poll machine")
 			continue
 		}
+		notFound = 0
 
 		renewed, err := s.cfg.Store.Update(ctx, r.ID, nil, s.ownedBy(func(req *paperspacebot.Request) error {
 			if req.State != paperspacebot.StateCreated {

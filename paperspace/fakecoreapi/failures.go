@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -45,6 +46,22 @@ type Failure struct {
 	// CloseConnection closes the TCP connection without any response, in
 	// place of Status and Body.
 	CloseConnection bool
+}
+
+// PasswordPlaceholder in a Failure's Body is replaced by the password of
+// the create request, on the create path with AfterUserCreated, so a test
+// can play a Core API that quotes the request in its error message.
+const PasswordPlaceholder = "{{password}}"
+
+// quoting returns f with PasswordPlaceholder in its body replaced by
+// password.
+func (f *Failure) quoting(password string) *Failure {
+	if !strings.Contains(f.Body, PasswordPlaceholder) {
+		return f
+	}
+	out := *f
+	out.Body = strings.ReplaceAll(f.Body, PasswordPlaceholder, password)
+	return &out
 }
 
 // replacesResponse reports whether the failure sends its own response rather

@@ -68,7 +68,7 @@ func (s *Server) serveCreate(w http.ResponseWriter, r *http.Request, body []byte
 			return
 		}
 		if failure.replacesResponse() {
-			s.writeFailure(w, failure)
+			s.writeFailure(w, failure.quoting(plan.request.Password))
 			return
 		}
 	}
