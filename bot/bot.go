@@ -102,6 +102,12 @@ type Bot struct {
 	stopped chan struct{}
 	// work tracks handler goroutines, so a stopping bot can wait for them.
 	work sync.WaitGroup
+	// readers tracks the read loops. Run waits for them before it returns,
+	// so that no handler starts after Run has returned and Wait has begun.
+	readers sync.WaitGroup
+	// stopping is set when Run stops. Envelopes read after that are neither
+	// acknowledged nor handled, so Slack delivers them again elsewhere.
+	stopping atomic.Bool
 
 	mu     sync.Mutex
 	active *conn
@@ -111,6 +117,8 @@ type Bot struct {
 	nextConnID  atomic.Int64
 	repeats     repeatCounter
 	warnedHello atomic.Int64
+	// policy sets the waits between connection attempts. Tests shorten it.
+	policy backoffPolicy
 }
 
 // New returns a Bot; Run starts it.
@@ -137,6 +145,7 @@ func New(cfg Config) *Bot {
 		events:  make(chan connEvent, 64),
 		stopped: make(chan struct{}),
 		conns:   make(map[int]*conn),
+		policy:  defaultBackoff,
 	}
 }
 
@@ -168,6 +177,9 @@ const (
 	evDisconnect
 	evClosed
 	evRetry
+	// evStable reports a connection that stayed open for
+	// backoffPolicy.stableAfter after its hello.
+	evStable
 )
 
 type connEvent struct {
@@ -179,13 +191,17 @@ type connEvent struct {
 }
 
 // Run connects and serves envelopes until ctx is done, then closes the
-// connections and returns nil. Handlers started before that keep running;
-// use Wait for them. Run returns a *FatalError when Slack rejects the
-// app-level token.
+// connections and returns nil once their read loops have stopped. Handlers
+// started before that keep running; use Wait for them. Run returns a
+// *FatalError when Slack rejects the app-level token.
 func (b *Bot) Run(ctx context.Context, handlerCtx context.Context) error {
 	s := supervisor{bot: b, handlerCtx: handlerCtx}
-	defer close(b.stopped)
-	defer s.closeAll()
+	defer func() {
+		b.stopping.Store(true)
+		s.closeAll()
+		close(b.stopped)
+		b.readers.Wait()
+	}()
 	s.dial(ctx, 0)
 	for {
 		select {
@@ -214,7 +230,10 @@ type supervisor struct {
 	handlerCtx context.Context
 	dialing    bool
 	retryTimer *time.Timer
-	// failures counts connection failures since the last hello.
+	// failures counts failed connection attempts and connections that
+	// closed before they were stable, since the last stable connection.
+	// A hello alone does not reset it, so that a proxy or Slack closing
+	// every new connection soon after hello still meets a growing wait.
 	failures int
 	// tooMany is set while Slack refuses connections for too many
 	// websockets, which calls for longer waits.
@@ -229,7 +248,11 @@ func (s *supervisor) handle(ctx context.Context, ev connEvent) error {
 		b.mu.Lock()
 		b.conns[ev.conn.id] = ev.conn
 		b.mu.Unlock()
-		go b.readLoop(ev.conn, s.handlerCtx)
+		b.readers.Add(1)
+		go func() {
+			defer b.readers.Done()
+			b.readLoop(ev.conn, s.handlerCtx)
+		}()
 		go b.pingLoop(ev.conn)
 
 	case evDialFailed:
@@ -260,6 +283,9 @@ func (s *supervisor) handle(ctx context.Context, ev connEvent) error {
 		if !s.hasLiveConn() {
 			s.dial(ctx, 0)
 		}
+
+	case evStable:
+		s.onStable(ev)
 	}
 	return nil
 }
@@ -277,13 +303,23 @@ func (s *supervisor) onHello(ev connEvent) {
 	}
 	b.mu.Unlock()
 	b.connected.Store(true)
-	s.failures = 0
-	s.tooMany = false
-	b.repeats.reset()
+	c := ev.conn
+	c.stableTimer = time.AfterFunc(b.policy.stableAfter, func() {
+		b.report(connEvent{kind: evStable, conn: c})
+	})
 
-	b.log.Info().Int("connection", ev.conn.id).Int("num_connections", ev.count).Bool("reconnect", reconnect).
+	event := b.log.Debug()
+	if log, count := b.repeats.observe("connected"); log {
+		event = b.log.Info().Int("times", count)
+	}
+	event.Int("connection", ev.conn.id).Int("num_connections", ev.count).Bool("reconnect", reconnect).
 		Msg("socket mode connected")
-	if ev.count > b.cfg.ExpectedConnections && int64(ev.count) != b.warnedHello.Load() {
+	// During a refresh this process holds the old connection and the new
+	// one, and Slack counts both.
+	// NOTE: replicas refreshing at the same moment can still exceed the
+	// count for a moment and cause a false warning.
+	expected := b.cfg.ExpectedConnections + len(retiring)
+	if ev.count > expected && int64(ev.count) != b.warnedHello.Load() {
 		b.warnedHello.Store(int64(ev.count))
 		b.log.Warn().Int("num_connections", ev.count).Int("expected_connections", b.cfg.ExpectedConnections).
 			Msgf("Slack reports %d Socket Mode connections for this app, but this deployment runs %d: another instance shares SLACK_APP_TOKEN and receives a share of the events",
@@ -299,6 +335,26 @@ func (s *supervisor) onHello(ev connEvent) {
 	}
 }
 
+// onStable resets the failure count and the log counters once a connection
+// has stayed open for stableAfter, so the next failure is retried at once
+// and logged again.
+func (s *supervisor) onStable(ev connEvent) {
+	b := s.bot
+	b.mu.Lock()
+	active := b.active == ev.conn
+	b.mu.Unlock()
+	if !active || !ev.conn.alive() {
+		return
+	}
+	if s.failures > 0 {
+		b.log.Info().Int("connection", ev.conn.id).Int("failures", s.failures).
+			Msg("socket mode connection stable again")
+	}
+	s.failures = 0
+	s.tooMany = false
+	b.repeats.reset()
+}
+
 func (s *supervisor) onDisconnect(ctx context.Context, ev connEvent) {
 	b := s.bot
 	ev.conn.retiring.Store(true)
@@ -310,16 +366,25 @@ func (s *supervisor) onDisconnect(ctx context.Context, ev connEvent) {
 		s.tooMany = true
 		s.failures++
 		delay := s.backoff()
-		if log, count := b.repeats.observe("too_many_websockets"); log {
-			b.log.Error().Int("times", count).Dur("retry_in", delay).
+		// The cause is logged once until a connection is stable again.
+		// Repeats go to debug, so a long episode writes one line.
+		if _, count := b.repeats.observe(ReasonTooManyWebsockets); count == 1 {
+			b.log.Error().Int("connection", ev.conn.id).Dur("retry_in", delay).
 				Msg("Slack closed the connection: too many Socket Mode connections (more than 10) share SLACK_APP_TOKEN; stop the extra instances or lower the replica count")
+		} else {
+			b.log.Debug().Int("connection", ev.conn.id).Int("times", count).Dur("retry_in", delay).
+				Msg("Slack closed the connection again: too many Socket Mode connections share SLACK_APP_TOKEN")
 		}
 		ev.conn.close()
 		s.scheduleDial(ctx, delay)
 	case ReasonLinkDisabled:
 		s.failures++
-		delay := max(s.backoff(), time.Minute)
-		b.log.Error().Dur("retry_in", delay).
+		delay := max(s.backoff(), b.policy.linkDisabledMin)
+		event := b.log.Debug()
+		if log, count := b.repeats.observe(ReasonLinkDisabled); log {
+			event = b.log.Error().Int("times", count)
+		}
+		event.Int("connection", ev.conn.id).Dur("retry_in", delay).
 			Msg("Slack closed the connection: Socket Mode is turned off for this app; turn it on under Socket Mode in the app settings")
 		ev.conn.close()
 		s.scheduleDial(ctx, delay)
@@ -342,29 +407,46 @@ func (s *supervisor) onClosed(ctx context.Context, ev connEvent) {
 		b.active = nil
 	}
 	b.mu.Unlock()
+	if ev.conn.stableTimer != nil {
+		ev.conn.stableTimer.Stop()
+	}
 
 	expected := ev.conn.closing.Load()
 	if !expected {
-		b.log.Warn().Int("connection", ev.conn.id).Err(ev.err).Msg("socket mode connection closed by the peer")
-	} else {
-		b.log.Debug().Int("connection", ev.conn.id).Msg("socket mode connection closed")
+		// A connection that closes before it is stable counts as a
+		// failure, so a reconnect loop slows down.
+		s.failures++
 	}
 	if ctx.Err() != nil {
 		return
 	}
-	if s.hasLiveConn() {
+	live := s.hasLiveConn()
+	waiting := s.dialing || s.retryTimer != nil
+	// The first reconnect goes out at once; backoff starts with repeated
+	// failures.
+	delay := time.Duration(0)
+	if !live && !waiting {
+		delay = s.backoff()
+	}
+
+	if !expected {
+		event := b.log.Debug()
+		if log, count := b.repeats.observe("closed by peer"); log {
+			event = b.log.Warn().Int("times", count)
+		}
+		event.Int("connection", ev.conn.id).Err(ev.err).Dur("retry_in", delay).
+			Msg("socket mode connection closed by the peer")
+	} else {
+		b.log.Debug().Int("connection", ev.conn.id).Msg("socket mode connection closed")
+	}
+	if live {
 		return
 	}
 	b.connected.Store(false)
-	if s.dialing || s.retryTimer != nil {
+	if waiting {
 		return
 	}
-	// The first reconnect goes out at once; backoff starts with repeated
-	// failures.
-	s.dial(ctx, s.backoff())
-	if !expected {
-		s.failures++
-	}
+	s.dial(ctx, delay)
 }
 
 func (s *supervisor) hasLiveConn() bool {
@@ -379,18 +461,26 @@ func (s *supervisor) hasLiveConn() bool {
 	return false
 }
 
-// backoff returns the wait before the next connection attempt: none after
-// the first failure, then doubling from 250ms to 30s (2 minutes to 5
-// minutes while Slack reports too many websockets), with jitter.
+// backoff returns the wait before the next connection attempt. The first
+// failure waits nothing, and later ones double from the policy's base to
+// its limit: 250ms to 30s by default, and 30s to 5 minutes while Slack
+// reports too many websockets. Jitter moves each wait by up to 10%.
 func (s *supervisor) backoff() time.Duration {
 	if s.failures <= 1 && !s.tooMany {
 		return 0
 	}
-	base, limit := 250*time.Millisecond, 30*time.Second
+	p := s.bot.policy
+	base, limit := p.base, p.limit
 	if s.tooMany {
-		base, limit = 30*time.Second, 5*time.Minute
+		base, limit = p.tooManyBase, p.tooManyLimit
 	}
-	delay := base << min(s.failures-1, 16)
+	// The second failure in a row waits base, and the first too_many_websockets
+	// already waits tooManyBase.
+	steps := s.failures - 2
+	if s.tooMany {
+		steps = s.failures - 1
+	}
+	delay := base << min(max(steps, 0), 16)
 	if delay > limit || delay <= 0 {
 		delay = limit
 	}
@@ -426,7 +516,14 @@ func (s *supervisor) dial(ctx context.Context, delay time.Duration) {
 			c.close()
 			return
 		}
-		b.report(ev)
+		select {
+		case b.events <- ev:
+		case <-b.stopped:
+			// Run has returned, so no read loop would serve this connection.
+			if c != nil {
+				c.close()
+			}
+		}
 	}()
 }
 
@@ -451,14 +548,14 @@ func (s *supervisor) closeAll() {
 // fatalConnectErrors are apps.connections.open errors that no retry can
 // fix: the app-level token is missing, wrong or revoked.
 var fatalConnectErrors = map[string]string{
-	"invalid_auth":           "SLACK_APP_TOKEN was rejected by Slack",
+	"invalid_auth":           "SLACK_APP_TOKEN was rejected by Slack: set it to the app's current app-level token (xapp-…) from Basic Information > App-Level Tokens",
 	"not_authed":             "SLACK_APP_TOKEN was not sent",
 	"missing_args":           "SLACK_APP_TOKEN was not sent",
 	"account_inactive":       "the app behind SLACK_APP_TOKEN is deactivated",
 	"token_revoked":          "SLACK_APP_TOKEN was revoked: create a new app-level token",
 	"token_expired":          "SLACK_APP_TOKEN has expired: create a new app-level token",
 	"not_allowed_token_type": "SLACK_APP_TOKEN is not an app-level token (xapp-…) with the connections:write scope",
-	"invalid_token":          "SLACK_APP_TOKEN is not a valid token",
+	"invalid_token":          "SLACK_APP_TOKEN is not a valid token: set it to the app-level token (xapp-…) from Basic Information > App-Level Tokens",
 }
 
 // connect asks Slack for a WebSocket URL and dials it.

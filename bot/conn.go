@@ -23,6 +23,9 @@ type conn struct {
 	// closing is set once the bot itself started closing the connection.
 	closing atomic.Bool
 	done    chan struct{}
+	// stableTimer reports the connection as stable. Only Run's loop
+	// touches it.
+	stableTimer *time.Timer
 }
 
 const writeTimeout = 5 * time.Second

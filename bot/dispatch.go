@@ -18,6 +18,11 @@ const (
 // starts the handler on its own goroutine.
 func (b *Bot) receive(ctx context.Context, c *conn, env *Envelope) {
 	received := time.Now()
+	if b.stopping.Load() {
+		b.log.Debug().Str("envelope_id", env.EnvelopeID).Str("envelope_type", env.Type).
+			Msg("envelope read while stopping; not acknowledged, so Slack delivers it again")
+		return
+	}
 	if env.EnvelopeID == "" {
 		b.log.Warn().Int("connection", c.id).Str("envelope_type", env.Type).Msg("envelope without envelope_id ignored")
 		return
@@ -75,10 +80,14 @@ func (b *Bot) receive(ctx context.Context, c *conn, env *Envelope) {
 			}
 			return b.claim(ctx, env)
 		}
+		// Deferred, so that a handler that panics before it acknowledges
+		// still gets an empty ack, and Slack stops waiting for it.
+		defer func() {
+			if !acked {
+				b.sendAck(c, env, nil, received)
+			}
+		}()
 		b.cfg.Handler.Handle(ctx, env, ack)
-		if !acked {
-			b.sendAck(c, env, nil, received)
-		}
 	}()
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -112,12 +113,24 @@ func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 	}
 }
 
-// retryAfter parses a Retry-After header in seconds; it falls back to one
-// second and caps the wait at limit.
+// retryAfter returns the wait that a Retry-After header requests, capped
+// at limit. The header holds seconds (as Slack sends it) or an HTTP date,
+// which RFC 9110 also allows. A date in the past means no wait, and a
+// missing, negative or unreadable value means one second.
 func retryAfter(header string, limit time.Duration) time.Duration {
+	header = strings.TrimSpace(header)
 	wait := time.Second
-	if seconds, err := strconv.ParseFloat(header, 64); err == nil && seconds >= 0 {
-		wait = time.Duration(seconds * float64(time.Second))
+	if seconds, err := strconv.ParseFloat(header, 64); err == nil {
+		if seconds >= 0 {
+			// Compare before converting: a huge value would overflow
+			// time.Duration and turn negative.
+			wait = limit
+			if seconds < limit.Seconds() {
+				wait = time.Duration(seconds * float64(time.Second))
+			}
+		}
+	} else if at, err := http.ParseTime(header); err == nil {
+		wait = max(time.Until(at), 0)
 	}
 	return min(wait, limit)
 }
