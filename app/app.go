@@ -148,7 +148,8 @@ func Run(ctx context.Context, s config.Settings, log zerolog.Logger) error {
 		if errors.As(runErr, &fatal) {
 			runErr = fmt.Errorf("%s (%w)", fatal.Reason, fatal.Err)
 		}
-		log.Error().Err(runErr).Msg("socket mode stopped")
+		// main logs runErr once the work in flight has finished.
+		log.Info().Msg("socket mode stopped after an error")
 	}
 
 	log.Info().Dur("timeout", s.ShutdownTimeout).Msg("stopping: finishing the work in flight")

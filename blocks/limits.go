@@ -88,6 +88,29 @@ func Truncate(s string, max int) string {
 	return cut + ellipsis
 }
 
+// CharacterCount returns the number of user-perceived characters in s,
+// with the cluster rules that Truncate cuts by: an emoji built of several
+// code points, such as a flag or a family joined by zero-width joiners,
+// counts as one.
+func CharacterCount(s string) int {
+	s = strings.ToValidUTF8(s, string(utf8.RuneError))
+	count := 0
+	var prev rune
+	regionalRun := 0
+	for _, r := range s {
+		if count == 0 || isBoundary(prev, r, regionalRun) {
+			count++
+		}
+		if isRegionalIndicator(r) {
+			regionalRun++
+		} else {
+			regionalRun = 0
+		}
+		prev = r
+	}
+	return count
+}
+
 // cutRunes returns the longest prefix of s that has at most max runes and
 // ends between user-perceived characters, with no ellipsis. It suits the
 // initial value of an input, where an added "…" would become part of what

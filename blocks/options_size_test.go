@@ -44,3 +44,27 @@ func TestOptionsResponseFitsAck(t *testing.T) {
 		})
 	}
 }
+
+func TestCharacterCount(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want int
+	}{
+		{"ascii", "gpu-box-1", 9},
+		{"cjk", "機械学習", 4},
+		{"single emoji", "🚀🚀", 2},
+		{"skin tone", "👍🏽", 1},
+		{"zwj family", "👩‍💻", 1},
+		{"flags", "🇯🇵🇫🇷", 2},
+		{"combining accent", "e\u0301", 1},
+		{"empty", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CharacterCount(tt.in); got != tt.want {
+				t.Errorf("CharacterCount(%q) = %d, want %d", tt.in, got, tt.want)
+			}
+		})
+	}
+}

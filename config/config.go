@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -129,6 +130,11 @@ func (s *Settings) normalize() {
 	s.LogLevel = strings.ToLower(strings.TrimSpace(s.LogLevel))
 	s.LogFormat = strings.ToLower(strings.TrimSpace(s.LogFormat))
 	s.HTTPAddr = strings.TrimSpace(s.HTTPAddr)
+	if s.HTTPAddr == "" {
+		// A variable set to "" skips envconfig's default; "off" is the way
+		// to turn the listener off.
+		s.HTTPAddr = DefaultHTTPAddr
+	}
 	if s.InstanceID == "" {
 		host, _ := os.Hostname()
 		s.InstanceID = host + "-" + strconv.Itoa(os.Getpid())
@@ -193,6 +199,9 @@ func (s Settings) Validate() error {
 			add("%s must be a positive duration such as 90s or 10m, not %s", p.name, p.value)
 		}
 	}
+	if msg := checkListenAddr(s.HTTPAddr); msg != "" {
+		add("%s", msg)
+	}
 	if s.Replicas < 1 {
 		add("REPLICAS must be 1 or more, not %d", s.Replicas)
 	}
@@ -224,6 +233,25 @@ func checkToken(name, value, prefix, what string) string {
 		}
 	}
 	return fmt.Sprintf("%s does not look like a Slack token: set it to %s", name, what)
+}
+
+// DefaultHTTPAddr is the listen address of the health and metrics
+// endpoints when HTTP_ADDR is not set.
+const DefaultHTTPAddr = ":8080"
+
+// checkListenAddr returns a message when HTTP_ADDR is neither "off" (or
+// empty, which Load turns into the default) nor a host:port listen address
+// with a port from 0 to 65535.
+func checkListenAddr(addr string) string {
+	if addr == "off" || addr == "" {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(addr)
+	n, portErr := strconv.Atoi(port)
+	if err != nil || portErr != nil || n < 0 || n > 65535 {
+		return fmt.Sprintf("HTTP_ADDR is invalid (%q): set it to a listen address such as :8080 or 127.0.0.1:8080, or to off", addr)
+	}
+	return ""
 }
 
 func checkURL(name, value string) string {

@@ -97,7 +97,7 @@ func (h *Handler) clickApprove(ctx context.Context, cb *slack.InteractionCallbac
 	}
 	view, err := h.cfg.API.OpenViewContext(ctx, cb.TriggerID, blocks.LoadingModal("Approve request", "Loading the request…"))
 	if err != nil {
-		h.openFailed(ctx, dest, err)
+		h.openFailed(ctx, dest, err, "Press Approve on the request again")
 		return
 	}
 	h.cfg.Catalog.PrefetchAvailability()
@@ -161,7 +161,7 @@ func (h *Handler) clickDeny(ctx context.Context, cb *slack.InteractionCallback, 
 	}
 	meta := viewMetadata{RequestID: r.ID, MessageChannelID: dest.ChannelID, MessageTS: cb.Container.MessageTs}
 	if _, err := h.cfg.API.OpenViewContext(ctx, cb.TriggerID, blocks.DenyModal(r, meta.encode())); err != nil {
-		h.openFailed(ctx, dest, err)
+		h.openFailed(ctx, dest, err, "Press Deny on the request again")
 	}
 }
 

@@ -78,7 +78,7 @@ func (h *Handler) openCreate(ctx context.Context, cmd slack.SlashCommand, name s
 
 	view, err := h.cfg.API.OpenViewContext(ctx, cmd.TriggerID, blocks.LoadingModal("Create machine", "Loading the form…"))
 	if err != nil {
-		h.openFailed(ctx, dest, err)
+		h.openFailed(ctx, dest, err, fmt.Sprintf("Run `%s create` again", h.commandName()))
 		return
 	}
 	h.cfg.Catalog.PrefetchAvailability()
@@ -126,8 +126,9 @@ func (h *Handler) updateView(ctx context.Context, view *slack.ViewResponse, next
 	}
 }
 
-// openFailed shows the invoker why the form did not open.
-func (h *Handler) openFailed(ctx context.Context, dest chat.Destination, err error) {
+// openFailed shows the invoker why the form did not open. again says what
+// to do to open it again, such as "Run `/paperspace create` again".
+func (h *Handler) openFailed(ctx context.Context, dest chat.Destination, err error, again string) {
 	var slackErr slack.SlackErrorResponse
 	if errors.As(err, &slackErr) {
 		switch slackErr.Err {
@@ -140,12 +141,12 @@ func (h *Handler) openFailed(ctx context.Context, dest chat.Destination, err err
 			h.log.Warn().Err(err).Str("user_id", dest.UserID).Str("channel_id", dest.ChannelID).
 				Msg("views.open: trigger expired before the form opened")
 			h.cfg.Observer.HandlerError("expired_trigger")
-			h.tellError(ctx, dest, fmt.Sprintf("Slack took too long to open the form. Run `%s create` again.", h.commandName()))
+			h.tellError(ctx, dest, "Slack took too long to open the form. "+again+".")
 			return
 		}
 	}
 	h.fail("slack", err, "user_id", dest.UserID, "channel_id", dest.ChannelID)
-	h.tellError(ctx, dest, fmt.Sprintf("The form did not open (%s). Run `%s create` again; if it keeps failing, tell whoever runs the bot.", describeSlackError(err), h.commandName()))
+	h.tellError(ctx, dest, fmt.Sprintf("The form did not open (%s). %s; if it keeps failing, tell whoever runs the bot.", describeSlackError(err), again))
 }
 
 func (h *Handler) memberRefusal() string {

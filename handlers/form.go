@@ -118,7 +118,7 @@ func parseSpec(state *slack.ViewState, catalog *Catalog, requireAssignee bool) (
 	var spec paperspacebot.Spec
 
 	spec.Name = f.text(blocks.BlockMachineName)
-	switch n := utf8.RuneCountInString(spec.Name); {
+	switch n := blocks.CharacterCount(spec.Name); {
 	case n == 0:
 		errs[blocks.BlockMachineName] = "Enter a machine name."
 	case n > maxNameRunes:
@@ -213,7 +213,7 @@ func parseAssignee(f formValues, spec *paperspacebot.Spec, errs formErrors, cata
 }
 
 func checkPersonName(name, blockID, what string, errs formErrors) {
-	switch n := utf8.RuneCountInString(name); {
+	switch n := blocks.CharacterCount(name); {
 	case n == 0:
 		errs[blockID] = "Enter the new user's " + what + "."
 	case n > maxPersonRunes:

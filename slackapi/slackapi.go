@@ -59,7 +59,8 @@ func NewHTTPClient(opts Options) *http.Client {
 		ExpectContinueTimeout: time.Second,
 	}
 	return &http.Client{
-		Timeout:   60 * time.Second,
+		// The bound covers rate-limit waits too, so it exceeds MaxRetryAfter.
+		Timeout:   opts.MaxRetryAfter + time.Minute,
 		Transport: &RateLimitTransport{Base: base, Options: opts},
 	}
 }
