@@ -12,7 +12,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -599,6 +598,7 @@ func (b *Bot) connect(ctx context.Context) (*conn, error) {
 	}
 	deadline := 3 * b.cfg.PingInterval
 	_ = ws.SetReadDeadline(time.Now().Add(deadline))
+	ws.SetReadLimit(MaxFrameBytes)
 	ws.SetPongHandler(func(string) error {
 		return ws.SetReadDeadline(time.Now().Add(deadline))
 	})
@@ -648,11 +648,11 @@ func (b *Bot) readLoop(c *conn, handlerCtx context.Context) {
 		}
 		_ = c.ws.SetReadDeadline(time.Now().Add(deadline))
 
-		env := new(Envelope)
-		if err := json.Unmarshal(data, env); err != nil {
+		env, err := decodeEnvelope(data)
+		if err != nil {
 			if log, count := b.repeats.observe("bad frame"); log {
-				b.log.Warn().Int("connection", c.id).Int("times", count).Int("bytes", len(data)).
-					Msg("socket mode frame is not valid JSON; ignored")
+				b.log.Warn().Err(err).Int("connection", c.id).Int("times", count).Int("bytes", len(data)).
+					Msg("socket mode frame is not an envelope; ignored")
 			}
 			continue
 		}

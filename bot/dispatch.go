@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"runtime/debug"
 	"time"
 )
@@ -100,7 +99,7 @@ func (b *Bot) claim(ctx context.Context, env *Envelope) bool {
 	}
 	claimCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	ok, err := b.cfg.Claim(claimCtx, env.EnvelopeID)
+	ok, err := b.cfg.Claim(claimCtx, claimKey(env))
 	if err != nil {
 		b.log.Warn().Err(err).Str("envelope_id", env.EnvelopeID).Msg("envelope claim failed; handling it anyway")
 		return true
@@ -115,11 +114,11 @@ func (b *Bot) claim(ctx context.Context, env *Envelope) bool {
 // sendAck acknowledges env on connection c, or on the active connection
 // when c has closed.
 func (b *Bot) sendAck(c *conn, env *Envelope, payload any, received time.Time) {
-	frame, err := json.Marshal(ackMessage{EnvelopeID: env.EnvelopeID, Payload: payload})
+	frame, err := encodeAck(env.EnvelopeID, payload)
 	if err == nil && len(frame) > MaxAckPayloadBytes {
 		b.log.Error().Str("envelope_id", env.EnvelopeID).Int("bytes", len(frame)).
 			Msg("acknowledgement payload too large for Slack; sending an empty acknowledgement")
-		frame, err = json.Marshal(ackMessage{EnvelopeID: env.EnvelopeID})
+		frame, err = encodeAck(env.EnvelopeID, nil)
 	}
 	if err != nil {
 		b.log.Error().Err(err).Str("envelope_id", env.EnvelopeID).Msg("encode acknowledgement")

@@ -1,6 +1,12 @@
 package bot
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+)
 
 // Envelope types that Slack sends over Socket Mode.
 const (
@@ -71,3 +77,56 @@ type ackMessage struct {
 // MaxAckPayloadBytes is the largest acknowledgement that Slack accepts:
 // slack-go v0.36.0 rejects acks of 20 KiB or more because Slack drops them.
 const MaxAckPayloadBytes = 20*1024 - 1
+
+// MaxFrameBytes bounds one Socket Mode frame. Slack's largest payloads are
+// view submissions, whose views are limited to 250 KB, plus their state;
+// a larger frame closes the connection and the bot reconnects.
+const MaxFrameBytes = 4 << 20
+
+// decodeEnvelope decodes a Socket Mode frame. When a field other than type
+// and envelope_id has an unexpected JSON type, it keeps those two and the
+// payload, so that the envelope is still acknowledged; the odd field takes
+// its zero value.
+func decodeEnvelope(data []byte) (*Envelope, error) {
+	env := new(Envelope)
+	err := json.Unmarshal(data, env)
+	if err == nil {
+		return env, nil
+	}
+	var head struct {
+		Type         string          `json:"type"`
+		EnvelopeID   string          `json:"envelope_id"`
+		Payload      json.RawMessage `json:"payload"`
+		RetryAttempt json.RawMessage `json:"retry_attempt"`
+	}
+	if json.Unmarshal(data, &head) != nil || head.Type == "" {
+		return nil, fmt.Errorf("decode frame: %w", err)
+	}
+	env = &Envelope{Type: head.Type, EnvelopeID: head.EnvelopeID, Payload: head.Payload}
+	env.RetryAttempt, _ = strconv.Atoi(string(bytes.Trim(head.RetryAttempt, `"`)))
+	return env, nil
+}
+
+// claimKey is the key under which an envelope is claimed across processes:
+// its id and a hash of its payload. A redelivery carries the same payload,
+// so it maps to the same key, while an envelope id that a peer reuses for
+// new content (a test double restarted, say) does not collide with an old
+// claim.
+func claimKey(env *Envelope) string {
+	h := fnv.New64a()
+	_, _ = h.Write(env.Payload)
+	return env.EnvelopeID + ":" + strconv.FormatUint(h.Sum64(), 36)
+}
+
+// encodeAck returns the acknowledgement frame for envelopeID. It does not
+// escape <, > and & as Go's JSON encoder does by default, which keeps
+// payloads with many of them under Slack's size limit.
+func encodeAck(envelopeID string, payload any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ackMessage{EnvelopeID: envelopeID, Payload: payload}); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}

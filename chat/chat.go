@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -254,7 +255,13 @@ func (p *Poster) respond(ctx context.Context, responseURL string, msg blocks.Mes
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := p.http.Do(req)
 	if err != nil {
-		return err
+		// A response_url lets anyone who has it post to the conversation
+		// for 30 minutes, so it stays out of errors and logs.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			return fmt.Errorf("post to response_url: %w", urlErr.Err)
+		}
+		return fmt.Errorf("post to response_url: %w", err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
