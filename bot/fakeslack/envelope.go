@@ -334,6 +334,9 @@ func (s *Server) receiveAck(conn int, frame []byte) {
 	if ack.Error != "" {
 		s.cfg.logf("fakeslack: ack on connection %d for envelope %q: %s", conn, ack.EnvelopeID, ack.Error)
 	}
+	if s.cfg.ackObserver != nil {
+		s.cfg.ackObserver(ack)
+	}
 }
 
 // Acks returns every frame the app sent, in the order the server read them.

@@ -66,6 +66,8 @@ type config struct {
 	triggerTTL      time.Duration
 	now             func() time.Time
 	logf            func(format string, args ...any)
+	callObserver    func(Call)
+	ackObserver     func(Ack)
 }
 
 // Option configures a Server in New.
@@ -143,6 +145,27 @@ func WithClock(now func() time.Time) Option {
 // never contain tokens. The default discards them.
 func WithLogf(logf func(format string, args ...any)) Option {
 	return func(c *config) { c.logf = logf }
+}
+
+// WithCallObserver sets a function that the server calls with each Web API
+// request once it is recorded, on the goroutine serving the request and
+// before the response is written. It lets a load driver follow the bot's
+// calls without polling Calls. The server does not hold its lock during the
+// call, so observe may call the server's methods. observe must be safe for
+// concurrent use, must return quickly and must not change the Call's Params
+// or JSON.
+func WithCallObserver(observe func(Call)) Option {
+	return func(c *config) { c.callObserver = observe }
+}
+
+// WithAckObserver sets a function that the server calls with each frame
+// that the app sends on a Socket Mode connection, once it is recorded (see
+// Acks), on the connection's read goroutine. The server does not hold its
+// lock during the call, so observe may call the server's methods. observe
+// must be safe for concurrent use, must return quickly and must not change
+// the Ack's Payload.
+func WithAckObserver(observe func(Ack)) Option {
+	return func(c *config) { c.ackObserver = observe }
 }
 
 // New starts a fake Slack server on 127.0.0.1 on a free port. It panics if

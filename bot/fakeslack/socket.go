@@ -34,7 +34,9 @@ type socketState struct {
 	order []int
 	next  int
 	// connSeq numbers connections, so it is also the number ever opened.
-	connSeq          int
+	connSeq int
+	// history contains every connection ever opened, indexed by id-1.
+	history          []ConnectionSpan
 	helloConnections int
 	rejectError      string
 	idleTimeout      atomic.Int64
@@ -206,6 +208,7 @@ func (s *Server) registerConn(c *wsConn) ([]byte, bool) {
 	c.id = s.socket.connSeq
 	s.socket.conns[c.id] = c
 	s.socket.order = append(s.socket.order, c.id)
+	s.socket.history = append(s.socket.history, ConnectionSpan{ID: c.id, Opened: s.cfg.now()})
 	s.notifyLocked()
 
 	num := s.socket.helloConnections
@@ -233,6 +236,7 @@ func (s *Server) unregisterConn(c *wsConn) {
 	defer s.mu.Unlock()
 	delete(s.socket.conns, c.id)
 	s.socket.order = slices.DeleteFunc(s.socket.order, func(id int) bool { return id == c.id })
+	s.socket.history[c.id-1].Closed = s.cfg.now()
 	s.notifyLocked()
 }
 
@@ -302,6 +306,27 @@ func (s *Server) TotalConnections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.socket.connSeq
+}
+
+// ConnectionSpan is the lifetime of one Socket Mode connection, by the
+// server's clock.
+type ConnectionSpan struct {
+	// ID is the connection id (see ConnectionIDs).
+	ID int
+	// Opened is when the server accepted the connection, just before it
+	// sent hello.
+	Opened time.Time
+	// Closed is when the server stopped reading the connection, or the zero
+	// time while it is open.
+	Closed time.Time
+}
+
+// ConnectionHistory returns every Socket Mode connection ever opened,
+// closed ones included, in the order they opened.
+func (s *Server) ConnectionHistory() []ConnectionSpan {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.socket.history)
 }
 
 // WaitConnections waits until exactly n Socket Mode connections are open.

@@ -38,6 +38,9 @@ type trigger struct {
 	viewID  string
 	used    bool
 	expired bool
+	// openedViewID is the view that views.open or views.push opened with
+	// the trigger, or "".
+	openedViewID string
 }
 
 // NewTriggerID makes a trigger id that views.open and views.push accept
@@ -59,6 +62,18 @@ func (s *Server) newTriggerLocked(id, viewID string) string {
 		s.web.triggers[id] = &trigger{startedAt: s.cfg.now(), viewID: viewID}
 	}
 	return id
+}
+
+// TriggerView returns the id of the view that views.open or views.push
+// opened with triggerID. It reports false when no view was opened with it.
+func (s *Server) TriggerView(triggerID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.web.triggers[triggerID]
+	if !ok || t.openedViewID == "" {
+		return "", false
+	}
+	return t.openedViewID, true
 }
 
 // ExpireTrigger makes views.open and views.push fail with expired_trigger_id
@@ -305,13 +320,15 @@ func (s *Server) viewsOpen(r *apiRequest) (map[string]any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.useTriggerLocked(r.str("trigger_id")); err != nil {
+	t, err := s.useTriggerLocked(r.str("trigger_id"))
+	if err != nil {
 		return nil, err
 	}
 	v, err := s.newViewLocked(fields, nil)
 	if err != nil {
 		return nil, err
 	}
+	t.openedViewID = v.id
 	return map[string]any{"view": v.raw}, nil
 }
 
@@ -346,6 +363,7 @@ func (s *Server) viewsPush(r *apiRequest) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.openedViewID = v.id
 	return map[string]any{"view": v.raw}, nil
 }
 

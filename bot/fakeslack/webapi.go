@@ -145,8 +145,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	s.recordCall(req, "")
-	result["ok"] = true
-	writeJSON(w, http.StatusOK, result)
+	writeOK(w, result)
 }
 
 // dispatch checks the token and runs the method.
@@ -201,16 +200,21 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 }
 
 func (s *Server) recordCall(req *apiRequest, errCode string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.web.calls = append(s.web.calls, Call{
+	call := Call{
 		Method: req.method,
 		Params: req.params,
 		JSON:   req.fields,
 		At:     req.at,
 		Error:  errCode,
-	})
+	}
+	s.mu.Lock()
+	s.web.calls = append(s.web.calls, call)
 	s.notifyLocked()
+	s.mu.Unlock()
+
+	if s.cfg.callObserver != nil {
+		s.cfg.callObserver(call)
+	}
 }
 
 // parseAPIRequest reads a form-encoded or JSON body, or a query string, and
@@ -268,11 +272,7 @@ func parseJSONFields(body []byte, req *apiRequest) error {
 			req.params.Set(name, v)
 		case nil:
 		default:
-			var compact bytes.Buffer
-			if err := json.Compact(&compact, value); err != nil {
-				return fmt.Errorf("compact JSON field %q: %w", name, err)
-			}
-			req.params.Set(name, compact.String())
+			req.params.Set(name, compactJSON(value))
 		}
 	}
 	return nil
@@ -304,6 +304,23 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// writeOK writes an ok:true response with the fields of result.
+func writeOK(w http.ResponseWriter, result map[string]any) {
+	fields := make(map[string]any, len(result)+1)
+	for name, value := range result {
+		fields[name] = value
+	}
+	fields["ok"] = true
+	data, err := appendObject(nil, fields)
+	if err != nil {
+		http.Error(w, "encode response: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(data)
 }
 

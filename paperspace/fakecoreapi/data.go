@@ -276,3 +276,50 @@ func (s *Server) userByID(id string) (paperspace.User, bool) {
 	}
 	return paperspace.User{}, false
 }
+
+// templateFamilies are the operating systems that GeneratedTemplates
+// combines into labels: the label's first words and the matching OS text.
+var templateFamilies = []struct{ label, os string }{
+	{"Ubuntu 22.04", "Ubuntu 22.04.3 LTS; uname: 5.15.0-91-generic"},
+	{"Ubuntu 20.04", "Ubuntu 20.04.6 LTS; uname: 5.4.0-150-generic"},
+	{"Windows 10", "Windows 10 (Server 2016)"},
+	{"Windows Server 2019", "Windows Server 2019 Datacenter"},
+	{"ML-in-a-Box", "Ubuntu 22.04 with CUDA 12.1 and cuDNN 8"},
+	{"Parsec", "Windows 10 with Parsec"},
+	{"Debian 12", "Debian GNU/Linux 12 (bookworm)"},
+}
+
+// templateFlavors are the second part of a generated label.
+var templateFlavors = []string{"Desktop", "Server", "CUDA 11.8", "CUDA 12.1", "PyTorch", "TensorFlow", "Blender", "Jupyter"}
+
+// GeneratedTemplates returns n templates with distinct ids ("tg" and five
+// digits), for load runs and benchmarks of the template search. An n above
+// 100000, which five digits cannot number, is capped at 100000. Labels
+// combine an operating system, a flavor and a version, so that a word such
+// as "ubuntu" or "cuda" matches many of them and a full label matches few.
+// Every third template belongs to the seed user's team and region. The
+// result is the same for the same n.
+func GeneratedTemplates(n int) []paperspace.Template {
+	n = min(max(n, 0), 100_000)
+	templates := make([]paperspace.Template, n)
+	created := mustTime("2020-01-01T00:00:00.000Z")
+	for i := range templates {
+		family := templateFamilies[i%len(templateFamilies)]
+		flavor := templateFlavors[(i/len(templateFamilies))%len(templateFlavors)]
+		id := fmt.Sprintf("tg%05d", i)
+		t := paperspace.Template{
+			ID:        id,
+			Name:      "paperspace/" + id,
+			Label:     fmt.Sprintf("%s %s v%d", family.label, flavor, i),
+			OS:        family.os,
+			DtCreated: created.Add(time.Duration(i) * time.Hour),
+		}
+		if i%3 == 2 {
+			t.Name = id
+			t.TeamID = defaultTeamID
+			t.Region = "East Coast (NY2)"
+		}
+		templates[i] = t
+	}
+	return templates
+}
