@@ -42,8 +42,8 @@ func Run(ctx context.Context, s config.Settings, log zerolog.Logger) error {
 	stopHTTP := startListener(s, measure, ready, log)
 	defer stopHTTP()
 
-	api := slackapi.New(s.SlackBotToken, s.SlackAppToken, s.SlackAPIURL,
-		slackapi.Options{Log: log, OnRateLimited: measure.RateLimited})
+	slackHTTP := slackapi.NewHTTPClient(slackapi.Options{Log: log, OnRateLimited: measure.RateLimited})
+	api := slackapi.NewWithClient(s.SlackBotToken, s.SlackAppToken, s.SlackAPIURL, slackHTTP)
 	auth, err := checkBotToken(ctx, api)
 	if err != nil {
 		return err
@@ -103,6 +103,7 @@ func Run(ctx context.Context, s config.Settings, log zerolog.Logger) error {
 	})
 	handler := handlers.New(handlers.Config{
 		API:               api,
+		Views:             slackapi.NewViews(s.SlackBotToken, s.SlackAPIURL, slackHTTP),
 		Poster:            poster,
 		Core:              core,
 		Store:             db,

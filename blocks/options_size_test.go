@@ -17,7 +17,9 @@ func TestOptionsResponseFitsAck(t *testing.T) {
 	}{
 		{"long ascii labels", func(i int) string { return fmt.Sprintf("Team template %03d %s", i, strings.Repeat("x", 60)) }},
 		{"markup labels", func(i int) string { return fmt.Sprintf("<&> %03d %s", i, strings.Repeat("<&>", 22)) }},
-		{"japanese labels", func(i int) string { return fmt.Sprintf("テンプレート %03d %s", i, strings.Repeat("機械学習", 15)) }},
+		{"japanese labels", func(i int) string {
+			return fmt.Sprintf("テンプレート %03d %s", i, strings.Repeat("機械学習", 15))
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -328,9 +328,11 @@ func (s *supervisor) onHello(ev connEvent) {
 		b.cfg.Observer.Connected(reconnect)
 	}
 	// The new connection is live, so connections Slack asked to replace
-	// can close now; envelopes they were sent are already read.
+	// can close. Slack may have written envelopes to them that are not read
+	// yet, so each gets the closing handshake: its read loop goes on until
+	// Slack's close frame, and acks go out on the new connection.
 	for _, c := range retiring {
-		c.close()
+		c.retire(retireGrace)
 	}
 }
 
@@ -600,10 +602,10 @@ func (b *Bot) connect(ctx context.Context) (*conn, error) {
 	_ = ws.SetReadDeadline(time.Now().Add(deadline))
 	ws.SetReadLimit(MaxFrameBytes)
 	ws.SetPongHandler(func(string) error {
-		return ws.SetReadDeadline(time.Now().Add(deadline))
+		return c.extendDeadline(deadline)
 	})
 	ws.SetPingHandler(func(data string) error {
-		_ = ws.SetReadDeadline(time.Now().Add(deadline))
+		_ = c.extendDeadline(deadline)
 		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeTimeout))
 		if errors.Is(err, websocket.ErrCloseSent) {
 			return nil
@@ -636,6 +638,7 @@ func (b *Bot) pingLoop(c *conn) {
 func (b *Bot) readLoop(c *conn, handlerCtx context.Context) {
 	var closeErr error
 	defer func() {
+		_ = c.ws.Close()
 		close(c.done)
 		b.report(connEvent{kind: evClosed, conn: c, err: closeErr})
 	}()
@@ -646,7 +649,7 @@ func (b *Bot) readLoop(c *conn, handlerCtx context.Context) {
 			closeErr = err
 			return
 		}
-		_ = c.ws.SetReadDeadline(time.Now().Add(deadline))
+		_ = c.extendDeadline(deadline)
 
 		env, err := decodeEnvelope(data)
 		if err != nil {

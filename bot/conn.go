@@ -54,6 +54,33 @@ func (c *conn) close() {
 	_ = c.ws.Close()
 }
 
+// retireGrace bounds how long a retiring connection waits for the peer's
+// close frame.
+const retireGrace = 2 * time.Second
+
+// retire starts the WebSocket closing handshake: it sends a close frame and
+// lets the read loop go on until the peer's close frame, so that envelopes
+// the peer sent before it saw ours are still read. The read loop ends after
+// grace at the latest. A retiring connection is not alive, so its acks go
+// out on another connection.
+func (c *conn) retire(grace time.Duration) {
+	if !c.closing.CompareAndSwap(false, true) {
+		return
+	}
+	_ = c.ws.WriteControl(websocket.CloseMessage,
+		websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	_ = c.ws.SetReadDeadline(time.Now().Add(grace))
+}
+
+// extendDeadline moves the read deadline d ahead, unless the connection is
+// closing, whose deadline stays fixed.
+func (c *conn) extendDeadline(d time.Duration) error {
+	if c.closing.Load() {
+		return nil
+	}
+	return c.ws.SetReadDeadline(time.Now().Add(d))
+}
+
 func (c *conn) alive() bool {
 	select {
 	case <-c.done:

@@ -111,6 +111,9 @@ func (b *Bot) claim(ctx context.Context, env *Envelope) bool {
 	return ok
 }
 
+// maxStoredAckBytes bounds the ack frames kept to answer redeliveries.
+const maxStoredAckBytes = 2048
+
 // sendAck acknowledges env on connection c, or on the active connection
 // when c has closed.
 func (b *Bot) sendAck(c *conn, env *Envelope, payload any, received time.Time) {
@@ -124,7 +127,14 @@ func (b *Bot) sendAck(c *conn, env *Envelope, payload any, received time.Time) {
 		b.log.Error().Err(err).Str("envelope_id", env.EnvelopeID).Msg("encode acknowledgement")
 		return
 	}
-	b.seen.setAck(env.EnvelopeID, frame)
+	stored := frame
+	if len(frame) > maxStoredAckBytes {
+		// A redelivery of this envelope gets an empty ack instead: Slack asks
+		// again only when it missed the first ack, and keeping every large
+		// options list for the dedupe window would cost megabytes.
+		stored, _ = encodeAck(env.EnvelopeID, nil)
+	}
+	b.seen.setAck(env.EnvelopeID, stored)
 	if b.writeFrame(c, frame, env.EnvelopeID) && b.cfg.Observer != nil {
 		b.cfg.Observer.Acked(env.Type, time.Since(received))
 	}

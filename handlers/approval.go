@@ -95,7 +95,7 @@ func (h *Handler) clickApprove(ctx context.Context, cb *slack.InteractionCallbac
 	if !ok {
 		return
 	}
-	view, err := h.cfg.API.OpenViewContext(ctx, cb.TriggerID, blocks.LoadingModal("Approve request", "Loading the request…"))
+	view, err := h.cfg.Views.Open(ctx, cb.TriggerID, blocks.LoadingModal("Approve request", "Loading the request…"))
 	if err != nil {
 		h.openFailed(ctx, dest, err, "Press Approve on the request again")
 		return
@@ -160,7 +160,7 @@ func (h *Handler) clickDeny(ctx context.Context, cb *slack.InteractionCallback, 
 		return
 	}
 	meta := viewMetadata{RequestID: r.ID, MessageChannelID: dest.ChannelID, MessageTS: cb.Container.MessageTs}
-	if _, err := h.cfg.API.OpenViewContext(ctx, cb.TriggerID, blocks.DenyModal(r, meta.encode())); err != nil {
+	if _, err := h.cfg.Views.Open(ctx, cb.TriggerID, blocks.DenyModal(r, meta.encode())); err != nil {
 		h.openFailed(ctx, dest, err, "Press Deny on the request again")
 	}
 }

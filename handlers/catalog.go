@@ -129,10 +129,14 @@ func (c *Catalog) Refresh(ctx context.Context) {
 		return
 	}
 	defer c.refreshing.Store(false)
-	if templates, err := c.core.ListTemplates(ctx, paperspace.TemplateFilter{}); err != nil {
-		c.log.Warn().Err(err).Msg("refresh templates")
-	} else {
-		c.SetTemplates(templates)
+	// The template list that the start-up check fetched moments ago is not
+	// fetched again: a second copy in memory would double the start's peak.
+	if list := c.templates.Load(); list == nil || c.now().Sub(list.at) >= c.refreshEvery/2 {
+		if templates, err := c.core.ListTemplates(ctx, paperspace.TemplateFilter{}); err != nil {
+			c.log.Warn().Err(err).Msg("refresh templates")
+		} else {
+			c.SetTemplates(templates)
+		}
 	}
 	if users, err := c.core.ListUsers(ctx, paperspace.UserFilter{}); err != nil {
 		c.log.Warn().Err(err).Msg("refresh team users")

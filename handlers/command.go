@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/paperspace-bot/paperspace-bot/blocks"
 	"github.com/paperspace-bot/paperspace-bot/chat"
 	"github.com/paperspace-bot/paperspace-bot/paperspace"
+	"github.com/paperspace-bot/paperspace-bot/slackapi"
 	"github.com/paperspace-bot/paperspace-bot/store"
 )
 
@@ -76,7 +78,7 @@ func (h *Handler) openCreate(ctx context.Context, cmd slack.SlashCommand, name s
 		return
 	}
 
-	view, err := h.cfg.API.OpenViewContext(ctx, cmd.TriggerID, blocks.LoadingModal("Create machine", "Loading the form…"))
+	view, err := h.cfg.Views.Open(ctx, cmd.TriggerID, blocks.LoadingModal("Create machine", "Loading the form…"))
 	if err != nil {
 		h.openFailed(ctx, dest, err, fmt.Sprintf("Run `%s create` again", h.commandName()))
 		return
@@ -103,22 +105,46 @@ func (h *Handler) openCreate(ctx context.Context, cmd slack.SlashCommand, name s
 		mode = blocks.FormRequest
 	}
 	meta := viewMetadata{ChannelID: cmd.ChannelID, ResponseURL: cmd.ResponseURL}
+	networks := h.cfg.Catalog.Networks()
+	if name == "" {
+		// The empty form is the same for every command but for its
+		// private_metadata, so its JSON comes from a cache.
+		encoded, err := h.forms.encode(mode, networks, meta.encode())
+		if err == nil {
+			h.updateViewJSON(ctx, view, encoded)
+			return
+		}
+		h.log.Warn().Err(err).Msg("encode the cached form; building it anew")
+	}
 	form := blocks.FormModal(blocks.Form{
 		Mode:            mode,
 		Spec:            paperspacebot.Spec{Name: name},
 		PrivateMetadata: meta.encode(),
-		Networks:        h.cfg.Catalog.Networks(),
+		Networks:        networks,
 	})
 	h.updateView(ctx, view, form)
 }
 
-// updateView replaces an open view. A user who closed it meanwhile makes
-// views.update fail with not_found, which is logged only.
-func (h *Handler) updateView(ctx context.Context, view *slack.ViewResponse, next slack.ModalViewRequest) {
-	if _, err := h.cfg.API.UpdateViewContext(ctx, next, "", view.Hash, view.ID); err != nil {
+// updateViewJSON is updateView with the view already encoded.
+func (h *Handler) updateViewJSON(ctx context.Context, view slackapi.ViewRef, next json.RawMessage) {
+	if _, err := h.cfg.Views.UpdateJSON(ctx, next, view.Hash, view.ID); err != nil {
 		var slackErr slack.SlackErrorResponse
 		if errors.As(err, &slackErr) && slackErr.Err == "hash_conflict" {
-			_, err = h.cfg.API.UpdateViewContext(ctx, next, "", "", view.ID)
+			_, err = h.cfg.Views.UpdateJSON(ctx, next, "", view.ID)
+		}
+		if err != nil {
+			h.fail("slack", err, "view_id", view.ID)
+		}
+	}
+}
+
+// updateView replaces an open view. A user who closed it meanwhile makes
+// views.update fail with not_found, which is logged only.
+func (h *Handler) updateView(ctx context.Context, view slackapi.ViewRef, next slack.ModalViewRequest) {
+	if _, err := h.cfg.Views.Update(ctx, next, view.Hash, view.ID); err != nil {
+		var slackErr slack.SlackErrorResponse
+		if errors.As(err, &slackErr) && slackErr.Err == "hash_conflict" {
+			_, err = h.cfg.Views.Update(ctx, next, "", view.ID)
 		}
 		if err != nil {
 			h.fail("slack", err, "view_id", view.ID)

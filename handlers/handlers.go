@@ -7,6 +7,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -17,12 +18,15 @@ import (
 	"github.com/paperspace-bot/paperspace-bot/chat"
 	"github.com/paperspace-bot/paperspace-bot/paperspace"
 	"github.com/paperspace-bot/paperspace-bot/provision"
+	"github.com/paperspace-bot/paperspace-bot/slackapi"
 	"github.com/paperspace-bot/paperspace-bot/store"
 )
 
 // Config configures a Handler.
 type Config struct {
-	API       *slack.Client
+	API *slack.Client
+	// Views opens and updates modals; when nil, API does.
+	Views     ViewClient
 	Poster    *chat.Poster
 	Core      *paperspace.Client
 	Store     store.Store
@@ -41,6 +45,40 @@ type Config struct {
 	Observer Observer
 }
 
+// ViewClient opens and updates modals. slackapi.Views implements it.
+type ViewClient interface {
+	Open(ctx context.Context, triggerID string, view slack.ModalViewRequest) (slackapi.ViewRef, error)
+	Update(ctx context.Context, view slack.ModalViewRequest, hash, viewID string) (slackapi.ViewRef, error)
+	UpdateJSON(ctx context.Context, view json.RawMessage, hash, viewID string) (slackapi.ViewRef, error)
+}
+
+// apiViews is a ViewClient on slack-go's client.
+type apiViews struct{ api *slack.Client }
+
+func (v apiViews) Open(ctx context.Context, triggerID string, view slack.ModalViewRequest) (slackapi.ViewRef, error) {
+	resp, err := v.api.OpenViewContext(ctx, triggerID, view)
+	if err != nil {
+		return slackapi.ViewRef{}, err
+	}
+	return slackapi.ViewRef{ID: resp.ID, Hash: resp.Hash}, nil
+}
+
+func (v apiViews) Update(ctx context.Context, view slack.ModalViewRequest, hash, viewID string) (slackapi.ViewRef, error) {
+	resp, err := v.api.UpdateViewContext(ctx, view, "", hash, viewID)
+	if err != nil {
+		return slackapi.ViewRef{}, err
+	}
+	return slackapi.ViewRef{ID: resp.ID, Hash: resp.Hash}, nil
+}
+
+func (v apiViews) UpdateJSON(ctx context.Context, view json.RawMessage, hash, viewID string) (slackapi.ViewRef, error) {
+	var decoded slack.ModalViewRequest
+	if err := json.Unmarshal(view, &decoded); err != nil {
+		return slackapi.ViewRef{}, fmt.Errorf("decode view: %w", err)
+	}
+	return v.Update(ctx, decoded, hash, viewID)
+}
+
 // Observer receives the handlers' measurements.
 type Observer interface {
 	HandlerError(kind string)
@@ -49,9 +87,10 @@ type Observer interface {
 
 // Handler implements bot.Handler.
 type Handler struct {
-	cfg Config
-	log zerolog.Logger
-	now func() time.Time
+	cfg   Config
+	log   zerolog.Logger
+	now   func() time.Time
+	forms formCache
 }
 
 // New returns a Handler.
@@ -61,6 +100,9 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
+	}
+	if cfg.Views == nil {
+		cfg.Views = apiViews{api: cfg.API}
 	}
 	return &Handler{cfg: cfg, log: cfg.Log, now: cfg.Now}
 }

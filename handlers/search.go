@@ -30,20 +30,22 @@ func (s searchable) match(query string) int {
 	best := 0
 	for i, field := range s.fields {
 		weight := len(s.fields) - i
+		at := strings.Index(field, query)
+		if at < 0 {
+			continue
+		}
 		var score int
 		switch {
 		case field == query:
 			score = 90
-		case strings.HasPrefix(field, query):
+		case at == 0:
 			score = 80
-		case hasWordPrefix(field, query):
+		case hasWordPrefix(field, query, at):
 			score = 60
-		case strings.Contains(field, query):
+		default:
 			score = 40
 		}
-		if score > 0 {
-			best = max(best, score*10+weight)
-		}
+		best = max(best, score*10+weight)
 	}
 	if best == 0 && strings.Contains(s.id, query) {
 		best = 10
@@ -52,12 +54,18 @@ func (s searchable) match(query string) int {
 }
 
 // hasWordPrefix reports whether a word of field (after a space or
-// punctuation) starts with query.
-func hasWordPrefix(field, query string) bool {
-	for i := 1; i < len(field); i++ {
-		if isSeparator(field[i-1]) && strings.HasPrefix(field[i:], query) {
+// punctuation) starts with query. first is the index of query's first
+// occurrence in field.
+func hasWordPrefix(field, query string, first int) bool {
+	for at := first; at >= 0; {
+		if at > 0 && isSeparator(field[at-1]) {
 			return true
 		}
+		next := strings.Index(field[at+1:], query)
+		if next < 0 {
+			return false
+		}
+		at += 1 + next
 	}
 	return false
 }
@@ -74,6 +82,13 @@ func isSeparator(b byte) bool {
 // keep list order), at most limit of them, and how many matched in all.
 func rank(items []searchable, query string, limit int) (indexes []int, total int) {
 	query = strings.ToLower(strings.TrimSpace(query))
+	if query == "" {
+		// Every item matches with the same score, so list order stands.
+		for i := range min(len(items), limit) {
+			indexes = append(indexes, i)
+		}
+		return indexes, len(items)
+	}
 	type hit struct{ index, score int }
 	hits := make([]hit, 0, min(len(items), 4*limit))
 	for i, item := range items {

@@ -169,7 +169,7 @@ func (h *Handler) checkAvailability(ctx context.Context, cb *slack.InteractionCa
 			Networks:        h.cfg.Catalog.Networks(),
 			Notice:          ":warning: " + unavailableText(spec),
 		})
-		if _, err := h.cfg.API.UpdateViewContext(ctx, form, "", "", cb.View.ID); err != nil {
+		if _, err := h.cfg.Views.Update(ctx, form, "", cb.View.ID); err != nil {
 			h.fail("slack", err, "user_id", cb.User.ID, "view_id", cb.View.ID)
 			h.tellError(ctx, chat.Destination{ChannelID: meta.ChannelID, UserID: cb.User.ID, ResponseURL: meta.ResponseURL},
 				unavailableText(spec)+" Nothing was created.")
@@ -178,7 +178,7 @@ func (h *Handler) checkAvailability(ctx context.Context, cb *slack.InteractionCa
 	}
 	done := blocks.NoticeModal(title, fmt.Sprintf("Creating *%s*. The result will be posted in <#%s>.",
 		blocks.Escape(spec.Name), meta.ChannelID))
-	if _, err := h.cfg.API.UpdateViewContext(ctx, done, "", "", cb.View.ID); err != nil {
+	if _, err := h.cfg.Views.Update(ctx, done, "", cb.View.ID); err != nil {
 		h.log.Debug().Err(err).Str("view_id", cb.View.ID).Msg("show the creating view")
 	}
 	return func() bool { return true }, true

@@ -124,8 +124,15 @@ func (s *Service) runAttempt(ctx context.Context, r *paperspacebot.Request, opts
 	stopLease := s.holdLease(r.ID)
 	defer stopLease()
 
-	r = s.postCreating(ctx, r)
+	// The "Creating…" post waits for its turn in the channel's pacing, so it
+	// goes out beside the create call rather than before it. Every step
+	// that changes the message waits for it.
+	posted := make(chan *paperspacebot.Request, 1)
+	go func() { posted <- s.postCreating(ctx, r) }()
 
+	if opts.lookUpFirst || s.cfg.DryRun {
+		r = <-posted
+	}
 	if opts.lookUpFirst {
 		if done := s.lookUpBeforeRetry(ctx, r, opts.since); done {
 			return
@@ -142,6 +149,9 @@ func (s *Service) runAttempt(ctx context.Context, r *paperspacebot.Request, opts
 	callCtx, cancel := context.WithTimeout(ctx, s.cfg.CreateTimeout)
 	machine, err := s.cfg.Core.CreateMachine(callCtx, body)
 	cancel()
+	if !opts.lookUpFirst {
+		r = <-posted
+	}
 
 	// The Core API may quote the request body in its error message, so the
 	// password is removed before the error is logged, stored or posted.

@@ -32,10 +32,16 @@ type Options struct {
 // New returns a Web API client for apiURL (which ends with a slash) that
 // sends botToken, and appToken for apps.connections.open.
 func New(botToken, appToken, apiURL string, opts Options) *slack.Client {
+	return NewWithClient(botToken, appToken, apiURL, NewHTTPClient(opts))
+}
+
+// NewWithClient is New with the HTTP client given, so that other callers,
+// such as Views, can share its connections and rate-limit handling.
+func NewWithClient(botToken, appToken, apiURL string, client *http.Client) *slack.Client {
 	return slack.New(botToken,
 		slack.OptionAppLevelToken(appToken),
 		slack.OptionAPIURL(apiURL),
-		slack.OptionHTTPClient(NewHTTPClient(opts)),
+		slack.OptionHTTPClient(client),
 	)
 }
 

@@ -68,10 +68,19 @@ type config struct {
 	logf            func(format string, args ...any)
 	callObserver    func(Call)
 	ackObserver     func(Ack)
+	// skipViewChecks turns off the Block Kit checks of views.
+	skipViewChecks bool
 }
 
 // Option configures a Server in New.
 type Option func(*config)
+
+// WithoutViewChecks turns off the checks of views against Slack's Block Kit
+// limits, for a load driver that measures the bot rather than the fake.
+// Tests should keep them.
+func WithoutViewChecks() Option {
+	return func(c *config) { c.skipViewChecks = true }
+}
 
 // WithBotToken sets the bot token (xoxb-) that every Web API method except
 // apps.connections.open accepts. The default is DefaultBotToken.

@@ -60,6 +60,8 @@ type config struct {
 	profileDir string
 	jsonPath   string
 	keep       bool
+	// checkViews keeps the fake Slack's Block Kit checks of views on.
+	checkViews bool
 	// strict makes the command exit with status 3 when a median misses
 	// its target.
 	strict bool
@@ -171,6 +173,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		"the driver then builds a separate copy of the bot with a profiling hook (ignores -bin)")
 	flags.StringVar(&cfg.jsonPath, "json", "", "file to write the runs and medians to, as JSON")
 	flags.BoolVar(&cfg.keep, "keep", false, "keep the temporary folder with the bot's logs and SQLite files, and print its path")
+	flags.BoolVar(&cfg.checkViews, "check-views", false, "check every view the bot sends against Slack's Block Kit limits, as the tests do; this costs the driver CPU that the bot then lacks")
 	flags.BoolVar(&cfg.strict, "strict", false, "exit with status 3 when a median misses its target")
 
 	if err := flags.Parse(args); err != nil {

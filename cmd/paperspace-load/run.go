@@ -132,11 +132,15 @@ func startWorld(ctx context.Context, cfg config, binary, dir string) (*world, er
 	}
 	w.closers = append(w.closers, fakeLog.close)
 
-	w.slack = fakeslack.New(
+	options := []fakeslack.Option{
 		fakeslack.WithCallObserver(w.track.observeCall),
 		fakeslack.WithAckObserver(w.track.observeAck),
 		fakeslack.WithLogf(fakeLog.printf),
-	)
+	}
+	if !cfg.checkViews {
+		options = append(options, fakeslack.WithoutViewChecks())
+	}
+	w.slack = fakeslack.New(options...)
 	w.closers = append(w.closers, w.slack.Close)
 	w.track.slack = w.slack
 	w.slack.AddUser(slack.User{ID: adminID, Name: "load-admin", RealName: "Load Admin"})
