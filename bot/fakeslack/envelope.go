@@ -87,7 +87,22 @@ type sentEnvelope struct {
 	firstSent time.Time
 	// lastSent is when it was last sent, by time.Now, for redelivery.
 	lastSent time.Time
-	acked    bool
+	// sentClock is when it was last sent, by the server's clock.
+	sentClock time.Time
+	acked     bool
+}
+
+// AckDeadline is how long Slack waits for an acknowledgement: an ack that
+// comes later is recorded with an Error and has no effect.
+const AckDeadline = 3 * time.Second
+
+// lastSentAt returns when the envelope was last sent, by the server's
+// clock where it has one.
+func (e *sentEnvelope) lastSentAt() time.Time {
+	if e.sentClock.IsZero() {
+		return e.firstSent
+	}
+	return e.sentClock
 }
 
 // payloadSummary contains the payload fields that decide what an ack does.
@@ -188,6 +203,7 @@ func (s *Server) sendOn(c *wsConn, env Envelope) error {
 	rec.env = env
 	rec.payload = summary
 	rec.lastSent = time.Now()
+	rec.sentClock = s.cfg.now()
 	rec.acked = false
 	if summary.TriggerID != "" {
 		s.markTriggerSentLocked(summary.TriggerID)
@@ -282,6 +298,7 @@ func (s *Server) redeliverDue(d time.Duration) {
 		env.RetryAttempt++
 		env.RetryReason = "timeout"
 		rec.lastSent = time.Now()
+		rec.sentClock = s.cfg.now()
 		due = append(due, env)
 	}
 	s.mu.Unlock()
@@ -319,6 +336,11 @@ func (s *Server) receiveAck(conn int, frame []byte) {
 			ack.Error = "missing envelope_id"
 		case !sent:
 			ack.Error = "unknown envelope_id " + ack.EnvelopeID
+		case !ackedBefore && ack.At.Sub(rec.lastSentAt()) > AckDeadline:
+			// Slack has shown its user an error by now and ignores the ack.
+			rec.acked = true
+			s.socket.firstAck[ack.EnvelopeID] = len(s.socket.acks)
+			ack.Error = fmt.Sprintf("late ack: %s after the envelope, past Slack's %s", ack.At.Sub(rec.lastSentAt()).Round(time.Millisecond), AckDeadline)
 		case !ackedBefore:
 			rec.acked = true
 			s.socket.firstAck[ack.EnvelopeID] = len(s.socket.acks)
