@@ -129,3 +129,26 @@ func TestDecisionOnUnknownRequest(t *testing.T) {
 	}}))
 	w.waitEphemeral(adminID, "was not found")
 }
+
+func TestSlowAdminLookupFailsClosedInTime(t *testing.T) {
+	w := newWorld(t)
+	w.env["ADMIN_USER_IDS"] = ""
+	w.env["ADMIN_USERGROUP_IDS"] = "S_ADMINS"
+	w.slack.AddUserGroup("S_ADMINS", adminID)
+	w.start()
+	w.slack.Inject("usergroups.users.list", fakeslack.Fault{Delay: 5 * time.Second})
+
+	// Nothing is cached for the admin yet, so the submission needs the slow
+	// lookup. send fails the test when the ack comes after Slack's 3 s.
+	w.send(w.slack.ViewSubmission(fakeslack.ViewSubmissionArgs{
+		UserID: adminID,
+		View: fakeslack.ViewArgs{
+			ID: "V_DIRECT", CallbackID: "create_machine",
+			PrivateMetadata: `{"c":"` + channelID + `"}`, Values: formValues(nil),
+		},
+	}))
+	w.waitEphemeral(adminID, "Could not check your admin status")
+	if n := len(w.createBodies()); n != 0 {
+		t.Errorf("create calls = %d, want 0 when the admin check could not finish", n)
+	}
+}
