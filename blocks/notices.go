@@ -46,7 +46,7 @@ func PasswordDM(r *paperspacebot.Request, userID, password string) Message {
 	return newMessage("Password of new Paperspace user "+safe(email, valueRunes), section(text))
 }
 
-// RequestSentNotice tells a member where their request went.
+// RequestSentNotice is the note to a member on where their request went.
 func RequestSentNotice(r *paperspacebot.Request, approvalChannelID string) Message {
 	r = orEmpty(r)
 	name := specName(r.Spec)
@@ -55,7 +55,7 @@ func RequestSentNotice(r *paperspacebot.Request, approvalChannelID string) Messa
 			". You will get a DM when it is approved or denied."))
 }
 
-// AlreadyDecidedNotice tells an admin that a request was decided before
+// AlreadyDecidedNotice is the note to an admin that a request was decided before
 // their click or submission: "already approved by @x" and the like.
 func AlreadyDecidedNotice(r *paperspacebot.Request) Message {
 	r = orEmpty(r)
@@ -73,7 +73,7 @@ func AlreadyDecidedNotice(r *paperspacebot.Request) Message {
 	return newMessage(text, section(":information_source: "+text))
 }
 
-// AlreadyRetriedNotice tells an admin that their Retry came second.
+// AlreadyRetriedNotice is the note to an admin that their Retry came second.
 func AlreadyRetriedNotice(r *paperspacebot.Request) Message {
 	r = orEmpty(r)
 	var text string

@@ -149,7 +149,7 @@ func New(cfg Config) *Bot {
 }
 
 // Connected reports whether a Socket Mode connection is open and Slack
-// has said hello on it.
+// has sent hello on it.
 func (b *Bot) Connected() bool { return b.connected.Load() }
 
 // Wait blocks until every handler goroutine has returned or ctx is done.
@@ -559,7 +559,7 @@ var fatalConnectErrors = map[string]string{
 	"invalid_token":          "SLACK_APP_TOKEN is not a valid token: set it to the app-level token (xapp-…) from Basic Information > App-Level Tokens",
 }
 
-// connect asks Slack for a WebSocket URL and dials it.
+// connect gets a WebSocket URL from apps.connections.open and dials it.
 func (b *Bot) connect(ctx context.Context) (*conn, error) {
 	openCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()

@@ -33,7 +33,7 @@ func (b *Bot) receive(ctx context.Context, c *conn, env *Envelope) {
 	if !isNew {
 		// Slack sends an envelope again when it missed the ack. Acknowledge
 		// it again, with the same payload, and do not act on it twice. When
-		// the first ack is still being computed, it will answer both.
+		// the first ack is still being computed, it serves both deliveries.
 		if previousAck != nil {
 			b.writeFrame(c, previousAck, env.EnvelopeID)
 		}
@@ -90,7 +90,7 @@ func (b *Bot) receive(ctx context.Context, c *conn, env *Envelope) {
 	}()
 }
 
-// claim asks the Claim function whether this process may act on an
+// claim checks with the Claim function whether this process may act on an
 // interactive envelope. When the claim cannot be checked, the bot acts:
 // the store refuses a second request for one submission anyway.
 func (b *Bot) claim(ctx context.Context, env *Envelope) bool {
@@ -111,7 +111,7 @@ func (b *Bot) claim(ctx context.Context, env *Envelope) bool {
 	return ok
 }
 
-// maxStoredAckBytes bounds the ack frames kept to answer redeliveries.
+// maxStoredAckBytes bounds the ack frames kept for redeliveries.
 const maxStoredAckBytes = 2048
 
 // sendAck acknowledges env on connection c, or on the active connection
@@ -129,9 +129,10 @@ func (b *Bot) sendAck(c *conn, env *Envelope, payload any, received time.Time) {
 	}
 	stored := frame
 	if len(frame) > maxStoredAckBytes {
-		// A redelivery of this envelope gets an empty ack instead: Slack asks
-		// again only when it missed the first ack, and keeping every large
-		// options list for the dedupe window would cost megabytes.
+		// A redelivery of this envelope gets an empty ack instead. Slack
+		// delivers again only when it missed the first ack, and keeping
+		// every large options list for the dedupe window would cost
+		// megabytes.
 		stored, _ = encodeAck(env.EnvelopeID, nil)
 	}
 	b.seen.setAck(env.EnvelopeID, stored)

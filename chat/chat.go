@@ -45,8 +45,8 @@ type Config struct {
 	HTTPClient *http.Client
 	Log        zerolog.Logger
 	BotUserID  string
-	// Interval is the minimum gap between two posts in one channel; one
-	// second when zero, as Slack's chat.postMessage limit asks.
+	// Interval is the minimum gap between two posts in one channel. It is
+	// one second when zero, Slack's chat.postMessage limit.
 	Interval time.Duration
 }
 
@@ -68,7 +68,7 @@ func New(cfg Config) *Poster {
 	}
 }
 
-// Destination is where a result goes: a channel, and the user and
+// Destination is the target of a result: a channel, and the user and
 // response_url to fall back on.
 type Destination struct {
 	ChannelID   string
@@ -104,7 +104,7 @@ func IsCannotPost(err error) bool {
 }
 
 // Post posts msg in d.ChannelID, paced per channel. When the bot cannot
-// post there, it sends msg to d.UserID by DM and tells the user, through
+// post there, it sends msg to d.UserID by DM and shows the user, through
 // d.ResponseURL, how to invite the bot.
 func (p *Poster) Post(ctx context.Context, d Destination, msg blocks.Message) (Posted, error) {
 	channel, ts, err := p.post(ctx, d.ChannelID, msg)
@@ -266,7 +266,7 @@ func (p *Poster) respond(ctx context.Context, responseURL string, msg blocks.Mes
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("response_url answered HTTP %d", resp.StatusCode)
+		return fmt.Errorf("post to response_url: HTTP %d", resp.StatusCode)
 	}
 	return nil
 }

@@ -152,7 +152,7 @@ func (h *Handler) updateView(ctx context.Context, view slackapi.ViewRef, next sl
 	}
 }
 
-// openFailed shows the invoker why the form did not open. again says what
+// openFailed shows the invoker why the form did not open. again is what
 // to do to open it again, such as "Run `/paperspace create` again".
 func (h *Handler) openFailed(ctx context.Context, dest chat.Destination, err error, again string) {
 	var slackErr slack.SlackErrorResponse
