@@ -34,6 +34,8 @@ type Catalog struct {
 	mu           sync.Mutex
 	availability map[string]availabilityAnswer
 	prefetching  bool
+	// prefetchedAt is when the latest prefetch of availability finished.
+	prefetchedAt time.Time
 }
 
 type templateList struct {
@@ -243,10 +245,8 @@ func (c *Catalog) UserByEmail(ctx context.Context, email string) (paperspace.Use
 	if key == "" {
 		return paperspace.User{}, false, nil
 	}
-	if list := c.users.Load(); list != nil {
-		if i, ok := list.byEmail[key]; ok {
-			return list.items[i], true, nil
-		}
+	if u, ok := c.UserWithEmail(key); ok {
+		return u, true, nil
 	}
 	users, err := c.core.ListUsers(ctx, paperspace.UserFilter{Email: email})
 	if err != nil {
@@ -301,7 +301,9 @@ func (c *Catalog) CheckAvailability(ctx context.Context, region, machineType str
 // acknowledgement.
 func (c *Catalog) PrefetchAvailability() {
 	c.mu.Lock()
-	if c.prefetching {
+	// A prefetch that finished within half the answers' lifetime leaves
+	// them fresh, so a burst of commands starts no goroutines.
+	if c.prefetching || c.now().Sub(c.prefetchedAt) < availabilityTTL/2 {
 		c.mu.Unlock()
 		return
 	}
@@ -311,6 +313,7 @@ func (c *Catalog) PrefetchAvailability() {
 		defer func() {
 			c.mu.Lock()
 			c.prefetching = false
+			c.prefetchedAt = c.now()
 			c.mu.Unlock()
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

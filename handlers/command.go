@@ -141,15 +141,12 @@ func (h *Handler) updateViewJSON(ctx context.Context, view slackapi.ViewRef, nex
 // updateView replaces an open view. A user who closed it meanwhile makes
 // views.update fail with not_found, which is logged only.
 func (h *Handler) updateView(ctx context.Context, view slackapi.ViewRef, next slack.ModalViewRequest) {
-	if _, err := h.cfg.Views.Update(ctx, next, view.Hash, view.ID); err != nil {
-		var slackErr slack.SlackErrorResponse
-		if errors.As(err, &slackErr) && slackErr.Err == "hash_conflict" {
-			_, err = h.cfg.Views.Update(ctx, next, "", view.ID)
-		}
-		if err != nil {
-			h.fail("slack", err, "view_id", view.ID)
-		}
+	encoded, err := json.Marshal(next)
+	if err != nil {
+		h.fail("encode", err, "view_id", view.ID)
+		return
 	}
+	h.updateViewJSON(ctx, view, encoded)
 }
 
 // openFailed shows the invoker why the form did not open. again is what
