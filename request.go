@@ -17,7 +17,7 @@ type Request struct {
 	// Key makes a submission idempotent: two requests never share a key. A
 	// form submission uses "view:" and the Slack view id.
 	Key string `json:"key"`
-	// State is where the request is in its life; see State.
+	// State is the request's step in its life; see State.
 	State State `json:"state"`
 	// Version grows by one with every write. The store uses it to detect a
 	// concurrent change.

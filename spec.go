@@ -21,10 +21,10 @@ type Spec struct {
 	AssigneeID string `json:"assigneeId,omitempty"`
 	// AssigneeLabel is the assignee's display text, kept to render messages.
 	AssigneeLabel string `json:"assigneeLabel,omitempty"`
-	// NewUser, when set, asks the Core API to create a team user with the
+	// NewUser, when set, makes the Core API to create a team user with the
 	// machine.
 	NewUser *NewUser `json:"newUser,omitempty"`
-	// PublicIP asks for a static public IP address (assignPublicIp).
+	// PublicIP requests a static public IP address (assignPublicIp).
 	PublicIP bool `json:"publicIp"`
 	// NetworkID is an optional private network id.
 	NetworkID string `json:"networkId,omitempty"`

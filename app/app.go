@@ -59,7 +59,7 @@ func Run(ctx context.Context, s config.Settings, log zerolog.Logger) error {
 		return err
 	}
 	if templates == nil {
-		log.Warn().Msg("the Core API did not answer at start; the template list loads later")
+		log.Warn().Msg("the Core API did not respond at start; the template list loads later")
 	} else {
 		log.Info().Int("templates", len(templates)).Msg("API key accepted")
 	}

@@ -48,7 +48,7 @@ type Envelope struct {
 type debugInfo struct {
 	Host string `json:"host"`
 	// ApproximateConnectionTime is how long, in seconds, Slack expects to
-	// keep this connection before it asks for a refresh.
+	// keep this connection before it requests a refresh.
 	ApproximateConnectionTime int `json:"approximate_connection_time"`
 }
 
@@ -79,13 +79,13 @@ type ackMessage struct {
 const MaxAckPayloadBytes = 20*1024 - 1
 
 // MaxFrameBytes bounds one Socket Mode frame. Slack's largest payloads are
-// view submissions, whose views are limited to 250 KB, plus their state;
-// a larger frame closes the connection and the bot reconnects.
+// view submissions, whose views are limited to 250 KB, plus their state.
+// A larger frame closes the connection, and the bot reconnects.
 const MaxFrameBytes = 4 << 20
 
 // decodeEnvelope decodes a Socket Mode frame. When a field other than type
 // and envelope_id has an unexpected JSON type, it keeps those two and the
-// payload, so that the envelope is still acknowledged; the odd field takes
+// payload, so that the envelope is still acknowledged. The odd field takes
 // its zero value.
 func decodeEnvelope(data []byte) (*Envelope, error) {
 	env := new(Envelope)

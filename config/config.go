@@ -46,7 +46,8 @@ type Settings struct {
 	AdminUsergroupIDs []string `envconfig:"ADMIN_USERGROUP_IDS"`
 	// AdminIncludeWorkspaceAdmins makes workspace admins and owners admins.
 	AdminIncludeWorkspaceAdmins bool `envconfig:"ADMIN_INCLUDE_WORKSPACE_ADMINS" default:"false"`
-	// ApprovalChannelID is where member requests go; empty disables requests.
+	// ApprovalChannelID is the channel that member requests go to. Empty
+	// disables requests.
 	ApprovalChannelID string `envconfig:"APPROVAL_CHANNEL_ID"`
 	// RequestExpiry is how long a member's request waits for a decision.
 	RequestExpiry time.Duration `envconfig:"REQUEST_EXPIRY" default:"168h"`

@@ -13,7 +13,7 @@ import (
 )
 
 // Catalog keeps the team's templates, users and networks, and recent
-// availability answers, in memory, refreshed in the background. Menus and
+// availability results, in memory, refreshed in the background. Menus and
 // validation read it without calling the Core API, so nothing waits on the
 // Core API before Slack's acknowledgement.
 type Catalog struct {
@@ -57,8 +57,8 @@ type availabilityAnswer struct {
 	at        time.Time
 }
 
-// availabilityTTL is how long an availability answer is reused; the Core
-// API gives a point-in-time answer.
+// availabilityTTL is how long an availability result is reused, because
+// the Core API reports availability at one point in time.
 const availabilityTTL = 2 * time.Minute
 
 // CatalogConfig configures a Catalog.
@@ -270,8 +270,8 @@ func (c *Catalog) Networks() []paperspace.Network {
 
 func availabilityKey(region, machineType string) string { return region + "\x00" + machineType }
 
-// Availability returns a recent availability answer for machineType in
-// region without calling the Core API; known is false when there is none.
+// Availability returns a recent availability result for machineType in
+// region without calling the Core API. known is false when there is none.
 func (c *Catalog) Availability(region, machineType string) (available, known bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -295,13 +295,13 @@ func (c *Catalog) CheckAvailability(ctx context.Context, region, machineType str
 	return available, nil
 }
 
-// PrefetchAvailability asks, in the background, for the availability of
-// every GPU type in every region whose answer is missing or old, so that a
+// PrefetchAvailability fetches, in the background, the availability of
+// every GPU type in every region whose result is missing or old, so that a
 // form submitted in the next minutes can be checked within its
 // acknowledgement.
 func (c *Catalog) PrefetchAvailability() {
 	c.mu.Lock()
-	// A prefetch that finished within half the answers' lifetime leaves
+	// A prefetch that finished within half the results' lifetime leaves
 	// them fresh, so a burst of commands starts no goroutines.
 	if c.prefetching || c.now().Sub(c.prefetchedAt) < availabilityTTL/2 {
 		c.mu.Unlock()

@@ -37,7 +37,8 @@ type Config struct {
 	Now       func() time.Time
 	// Command is the slash command, such as "/paperspace".
 	Command string
-	// ApprovalChannelID is where member requests go; empty disables them.
+	// ApprovalChannelID is the channel that member requests go to. Empty
+	// disables them.
 	ApprovalChannelID string
 	// RequestExpiry is how long a member's request waits for a decision.
 	RequestExpiry time.Duration

@@ -83,7 +83,7 @@ func isSeparator(b byte) bool {
 func rank(items []searchable, query string, limit int) (indexes []int, total int) {
 	query = strings.ToLower(strings.TrimSpace(query))
 	if query == "" {
-		// Every item matches with the same score, so list order stands.
+		// Every item matches with the same score, so list order is kept.
 		for i := range min(len(items), limit) {
 			indexes = append(indexes, i)
 		}

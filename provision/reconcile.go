@@ -93,8 +93,8 @@ func (s *Service) lookUp(ctx context.Context, r *paperspacebot.Request, since ti
 
 // reconcile settles an attempt whose outcome is unknown: it looks for a
 // machine with the request's name created since the attempt began. One
-// machine is taken as the result; none, several, one that cannot be told
-// apart, or a failed lookup end the attempt as unknown with a warning.
+// machine is taken as the result. None, several, one without a creation
+// time, or a failed lookup end the attempt as unknown with a warning.
 // cause is what made the outcome unknown.
 func (s *Service) reconcile(ctx context.Context, r *paperspacebot.Request, since time.Time, password string, cause error) {
 	found, unsure, err := s.lookUp(ctx, r, since)

@@ -63,7 +63,7 @@ func (s *Service) watch(ctx context.Context, r *paperspacebot.Request) {
 			if ctx.Err() != nil {
 				continue
 			}
-			// A new machine can be missing from one answer; only a machine
+			// A new machine can be missing from one response; only a machine
 			// missing for several polls in a row is given up.
 			if paperspace.IsNotFound(err) {
 				notFound++

@@ -1,6 +1,7 @@
 // Package slackapi builds the slack-go client for Slack's Web API, with an
-// HTTP transport that honours Slack's rate limits: a 429 answer is waited
-// out for its Retry-After and the call is sent again, up to a bound.
+// HTTP transport that honours Slack's rate limits. After a 429 response it
+// waits the Retry-After it was given and sends the call again, up to a
+// bound.
 package slackapi
 
 import (
@@ -46,7 +47,7 @@ func NewWithClient(botToken, appToken, apiURL string, client *http.Client) *slac
 }
 
 // NewHTTPClient returns the HTTP client that New uses. It keeps enough idle
-// connections for many calls in flight and retries 429 answers.
+// connections for many calls in flight and retries 429 responses.
 func NewHTTPClient(opts Options) *http.Client {
 	if opts.MaxRateLimitRetries <= 0 {
 		opts.MaxRateLimitRetries = 5
@@ -71,7 +72,7 @@ func NewHTTPClient(opts Options) *http.Client {
 	}
 }
 
-// RateLimitTransport sends a request again after a 429 answer, once the
+// RateLimitTransport sends a request again after a 429 response, once the
 // Retry-After it was given has passed (1 second when absent), up to
 // Options.MaxRateLimitRetries times. A request whose body cannot be
 // replayed is not retried. Waits end early when the request's context is

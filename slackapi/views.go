@@ -26,8 +26,8 @@ type ViewRef struct {
 	Hash string `json:"hash"`
 }
 
-// Views opens and updates modals. Slack answers views.open and
-// views.update with the whole view; Views decodes only its id and hash,
+// Views opens and updates modals. Slack returns the whole view from
+// views.open and views.update; Views decodes only its id and hash,
 // where slack-go decodes every block, which costs more than the rest of a
 // slash command's handling.
 type Views struct {

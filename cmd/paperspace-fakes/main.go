@@ -125,7 +125,7 @@ func (t *tryout) command(user, text string) error {
 }
 
 // submit submits the newest create or request form with valid values:
-// the first template and user the fake Core API knows.
+// the first template and user the fake Core API serves.
 func (t *tryout) submit() error {
 	var viewID string
 	for _, id := range t.slack.ViewIDs() {
